@@ -1,0 +1,100 @@
+"""The control plane's Kafka edge: topic provisioning and spec publishing (confluent-kafka)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from django.conf import settings
+
+from control.core.exceptions import KafkaUnavailable
+from streams.topics import config_topic
+
+logger = logging.getLogger("switchyard.control.kafka")
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def _admin() -> AdminClient:
+    return AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP, "log_level": 3})
+
+
+def topics_ensure(topics: list[TopicSpec]) -> None:
+    """Create the topics that do not exist yet; an existing topic is left as it is."""
+    timeout = settings.KAFKA_TIMEOUT_S
+    admin = _admin()
+    try:
+        existing = set(admin.list_topics(timeout=timeout).topics)
+    except KafkaException as exc:
+        raise KafkaUnavailable(f"Kafka at {settings.KAFKA_BOOTSTRAP} did not answer: {exc}") from exc
+    missing = [
+        NewTopic(
+            t.name, num_partitions=t.partitions, replication_factor=settings.KAFKA_REPLICATION_FACTOR, config=t.config
+        )
+        for t in topics
+        if t.name not in existing
+    ]
+    if not missing:
+        return
+    for name, future in admin.create_topics(missing, operation_timeout=timeout, request_timeout=timeout).items():
+        try:
+            future.result()
+            logger.info("created topic %s", name)
+        except KafkaException as exc:
+            if exc.args and exc.args[0].name() == "TOPIC_ALREADY_EXISTS":
+                continue  # created concurrently by another process: that is the state we want
+            raise KafkaUnavailable(f"could not create topic {name}: {exc}") from exc
+
+
+def config_topic_spec() -> TopicSpec:
+    # One partition keeps every spec change in one total order; compaction keeps the latest per key.
+    return TopicSpec(
+        config_topic(settings.SWITCHYARD_ENV),
+        partitions=1,
+        config={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+    )
+
+
+_producer: Producer | None = None
+_producer_lock = threading.Lock()
+
+
+def _get_producer() -> Producer:
+    global _producer
+    with _producer_lock:
+        if _producer is None:
+            _producer = Producer(
+                {
+                    "bootstrap.servers": settings.KAFKA_BOOTSTRAP,
+                    "acks": "all",
+                    "enable.idempotence": True,
+                    "message.timeout.ms": int(settings.KAFKA_TIMEOUT_S * 1000),
+                    "log_level": 3,
+                }
+            )
+        return _producer
+
+
+def record_publish(*, topic: str, key: str, value: bytes | None) -> None:
+    """Produce one record and wait for Kafka's acknowledgement, or raise KafkaUnavailable."""
+    errors: list[object] = []
+
+    def on_delivery(err: object, _msg: object) -> None:
+        if err is not None:
+            errors.append(err)
+
+    producer = _get_producer()
+    producer.produce(topic, key=key.encode(), value=value, on_delivery=on_delivery)
+    remaining = producer.flush(settings.KAFKA_TIMEOUT_S)
+    if remaining or errors:
+        raise KafkaUnavailable(f"Kafka did not acknowledge {key} on {topic}: {errors or 'timed out'}")
