@@ -28,6 +28,8 @@ class StreamAdmin(admin.ModelAdmin):
 
 
 class PipelineForm(forms.ModelForm):
+    destination_url = forms.URLField(max_length=2000, assume_scheme="https")
+
     class Meta:
         model = Pipeline
         fields = ["workspace", "name", "source", "target", "mapping", "destination_url", "state"]
