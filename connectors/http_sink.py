@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import socket
 from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 from streams.exceptions import DeliveryFailed
 from streams.spec import HttpDestinationSpec
@@ -28,7 +30,28 @@ _MAX_RESPONSE_EXCERPT = 300
 
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4 reached through IPv6 (mapped, NAT64, 6to4) is judged by the IPv4 address inside.
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in ipaddress.IPv6Network("64:ff9b::/96"):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public_address(str(embedded))
     return ip.is_global and not ip.is_multicast
+
+
+def check_literal_host(host: str | None, *, allow_private: bool) -> None:
+    """aiohttp does not consult the resolver for IP-literal hosts, so those are checked here."""
+    if allow_private or not host:
+        return
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return  # a name: the GuardedResolver checks what it resolves to
+    if not is_public_address(host.strip("[]")):
+        raise DeliveryFailed(
+            f"destination address {host} is not public; refused (SSRF guard)", error_type="ForbiddenAddress"
+        )
 
 
 class GuardedResolver(AbstractResolver):
@@ -56,13 +79,20 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+MAX_RETRY_AFTER_S = 24 * 60 * 60.0
+
+
 def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a numeric Retry-After, bounded to a day; None when absent or not a number."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None  # an HTTP date: fall back to the schedule rather than parse calendars here
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
 def classify(status: int, body_excerpt: str, retry_after_header: str | None) -> DeliveryFailed | None:
@@ -71,7 +101,8 @@ def classify(status: int, body_excerpt: str, retry_after_header: str | None) -> 
         return None
     message = f"destination answered HTTP {status}: {body_excerpt}"
     if status in RETRYABLE_STATUS or status >= 500:
-        retry_after = parse_retry_after(retry_after_header) or DEFAULT_RETRY_AFTER_S
+        parsed = parse_retry_after(retry_after_header)
+        retry_after = DEFAULT_RETRY_AFTER_S if parsed is None else parsed
         return DeliveryFailed(message, error_type=f"HTTP{status}", retry_after=retry_after, status=status)
     return DeliveryFailed(message, error_type=f"HTTP{status}", status=status)
 
@@ -106,6 +137,7 @@ class HttpDestination:
         }
         if correlation_id:
             headers["X-Correlation-ID"] = correlation_id
+        check_literal_host(URL(destination.url).host, allow_private=self._allow_private)
         timeout = aiohttp.ClientTimeout(total=destination.timeout_s)
         try:
             async with self._session.request(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
@@ -68,9 +69,10 @@ def check_body(*, content_type: str | None, body: bytes, max_bytes: int) -> None
         ) from exc
 
 
-def correlation_from(headers: dict[str, str]) -> str:
-    for name in ("X-Correlation-ID", "X-Request-ID"):
-        value = headers.get(name, "").strip()
+def correlation_from(headers: Mapping[str, str]) -> str:
+    lowered = {k.lower(): v for k, v in headers.items()}  # header names are case-insensitive
+    for name in ("x-correlation-id", "x-request-id"):
+        value = lowered.get(name, "").strip()
         if value:
             return value[:200]
     return envelope.new_correlation_id()

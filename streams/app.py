@@ -106,7 +106,7 @@ async def ingest_view(request: web.Request) -> web.Response:
             workspace=request.match_info["workspace"],
             stream=request.match_info["stream"],
             body=body,
-            correlation_id=correlation_from(dict(request.headers)),
+            correlation_id=correlation_from(request.headers),
         )
     except IngestRefused as refusal:
         return _error(refusal)

@@ -116,6 +116,8 @@ def dump_spec(spec: PipelineSpec | SourceSpec) -> bytes:
 def parse_spec(value: bytes) -> PipelineSpec | SourceSpec:
     try:
         doc: dict[str, Any] = json.loads(value)
+        if not isinstance(doc, dict):
+            raise InvalidSpec("a spec must be a JSON object")
         kind = doc.pop("kind")
         if doc.get("spec_version") != SPEC_VERSION:
             raise InvalidSpec(

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from streams.exceptions import InvalidName
 
-_PART = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_PART = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 
 
 class Variant(StrEnum):
@@ -24,7 +24,7 @@ class Variant(StrEnum):
 
 def check_name_part(value: str, *, what: str) -> str:
     """Return `value` if it can be a topic name part, else raise with what to fix."""
-    if not _PART.match(value):
+    if not _PART.fullmatch(value):
         raise InvalidName(
             f"{what} {value!r} must be 1-64 characters of lowercase letters, digits and '-', "
             "starting and ending with a letter or digit"

@@ -17,7 +17,12 @@ ORDER = {
     "items": [{"price": 2.5, "quantity": 2}, {"price": 1, "quantity": 1}],
     "currency": "eur",
 }
-MAPPING = '{"order_id": id, "customer": customer.name, "total": $sum(items.(price * quantity)), "currency": $uppercase(currency)}'
+MAPPING = """{
+  "order_id": id,
+  "customer": customer.name,
+  "total": $sum(items.(price * quantity)),
+  "currency": $uppercase(currency)
+}"""
 
 
 def _ingest(worker, workspace: str, stream: str, body: dict, correlation_id: str) -> str:  # type: ignore[no-untyped-def]

@@ -161,11 +161,6 @@ def test_garbage_record_is_ignored_and_the_previous_spec_stays(
     assert any("ignoring config record pipeline:p-1" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="BUG streams/spec.py parse_spec: a JSON scalar raises AttributeError, which SpecRegistry.apply lets escape",
-)
 def test_json_scalar_record_is_ignored_too() -> None:
     registry = SpecRegistry()
     apply(registry, pipeline())

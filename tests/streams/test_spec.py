@@ -157,11 +157,6 @@ def test_garbage_is_refused_with_invalid_spec(value: bytes) -> None:
         parse_spec(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="BUG streams/spec.py parse_spec: a JSON scalar has no .pop(), AttributeError escapes instead of InvalidSpec",
-)
 @pytest.mark.parametrize("value", [b'"pipeline"', b"5", b"null", b"true"])
 def test_json_scalar_is_refused_with_invalid_spec(value: bytes) -> None:
     with pytest.raises(InvalidSpec):
