@@ -17,13 +17,55 @@ from streams.topics import Variant, topic_name
 SPEC_VERSION = 1
 
 
+# Delivery retry schedule (seconds after each failed attempt), then the DLQ. Jitter is applied by the worker.
+DEFAULT_RETRY_SCHEDULE_S: tuple[float, ...] = (5, 30, 120, 600, 1800, 7200, 21600, 43200)
+
+
 @dataclass(frozen=True)
 class HttpDestinationSpec:
+    """Where and how to deliver. Secret fields hold Fernet tokens (streams/secrets.py), never plain text."""
+
     id: str
     url: str
+    name: str = ""
     method: str = "POST"
     headers: dict[str, str] = field(default_factory=dict)
     timeout_s: float = 10.0
+    auth_type: str = "none"  # "none" | "basic" | "bearer"
+    auth_username: str = ""
+    auth_secret_enc: str = ""  # the basic-auth password or the bearer token, encrypted
+    signing_secret_enc: str = ""  # a Standard Webhooks secret ("whsec_..."), encrypted; empty: unsigned
+    retry_schedule_s: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE_S
+    max_concurrency: int = 10
+    circuit_failure_threshold: int = 5  # consecutive failures that open the circuit breaker
+
+
+@dataclass(frozen=True)
+class SchemaRef:
+    """One immutable JSON Schema version, carried whole so the worker needs nothing else."""
+
+    id: str
+    version: int
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IngestKeySpec:
+    """An ingest key as the worker knows it: its SHA-256 (streams/secrets.py:hash_ingest_key), never the key."""
+
+    id: str
+    sha256: str
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class SignatureSpec:
+    """Optional verification of incoming requests: "none", "standard-webhooks" or "hmac-sha256"."""
+
+    type: str = "none"
+    secret_enc: str = ""
+    header: str = "X-Hub-Signature-256"  # for hmac-sha256: the header carrying "sha256=<hex>"
+    tolerance_s: int = 300
 
 
 @dataclass(frozen=True)
@@ -39,6 +81,10 @@ class PipelineSpec:
     target_topic: str
     mapping: str
     destinations: tuple[HttpDestinationSpec, ...]
+    mapping_version: int = 0
+    input_schema: SchemaRef | None = None
+    output_schema: SchemaRef | None = None
+    target_key_path: str | None = None  # dotted path into the output whose value becomes the Kafka key
     spec_version: int = SPEC_VERSION
 
     @property
@@ -57,6 +103,13 @@ class SourceSpec:
     workspace: str
     stream: str
     raw_topic: str
+    key_path: str | None = None  # dotted path into the event whose value becomes the Kafka key
+    ingest_keys: tuple[IngestKeySpec, ...] = ()
+    require_key: bool = True  # False only for a stream opened explicitly to anonymous producers
+    signature: SignatureSpec = field(default_factory=SignatureSpec)
+    max_batch: int = 100
+    rate_limit_per_s: float = 100.0  # per ingest key, token bucket
+    rate_limit_burst: int = 200
     spec_version: int = SPEC_VERSION
 
     @property
@@ -84,7 +137,9 @@ def build_pipeline_spec(
     target_stream: str,
     mapping: str,
     destinations: list[HttpDestinationSpec],
+    **options: Any,
 ) -> PipelineSpec:
+    """`options`: the optional PipelineSpec fields (mapping_version, schemas, target_key_path)."""
     return PipelineSpec(
         id=id,
         workspace=workspace,
@@ -97,15 +152,24 @@ def build_pipeline_spec(
         target_topic=topic_name(env=env, workspace=workspace, stream=target_stream, variant=Variant.ENRICHED),
         mapping=mapping,
         destinations=tuple(destinations),
+        **options,
     )
 
 
-def build_source_spec(*, env: str, workspace: str, stream: str) -> SourceSpec:
+def build_source_spec(*, env: str, workspace: str, stream: str, **options: Any) -> SourceSpec:
+    """`options`: the optional SourceSpec fields (key_path, ingest_keys, signature, limits)."""
     return SourceSpec(
         workspace=workspace,
         stream=stream,
         raw_topic=topic_name(env=env, workspace=workspace, stream=stream, variant=Variant.RAW),
+        **options,
     )
+
+
+def _destination(doc: dict[str, Any]) -> HttpDestinationSpec:
+    if "retry_schedule_s" in doc:
+        doc = {**doc, "retry_schedule_s": tuple(doc["retry_schedule_s"])}
+    return HttpDestinationSpec(**doc)
 
 
 def dump_spec(spec: PipelineSpec | SourceSpec) -> bytes:
@@ -124,9 +188,14 @@ def parse_spec(value: bytes) -> PipelineSpec | SourceSpec:
                 f"unsupported spec_version {doc.get('spec_version')!r} (this worker reads {SPEC_VERSION})"
             )
         if kind == "source":
+            doc["ingest_keys"] = tuple(IngestKeySpec(**k) for k in doc.get("ingest_keys", ()))
+            doc["signature"] = SignatureSpec(**doc.get("signature", {}))
             return SourceSpec(**doc)
         if kind == "pipeline":
-            doc["destinations"] = tuple(HttpDestinationSpec(**d) for d in doc["destinations"])
+            doc["destinations"] = tuple(_destination(d) for d in doc["destinations"])
+            for name in ("input_schema", "output_schema"):
+                if doc.get(name) is not None:
+                    doc[name] = SchemaRef(**doc[name])
             return PipelineSpec(**doc)
     except InvalidSpec:
         raise
