@@ -7,18 +7,20 @@ address checked is the address connected to, at send time.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import logging
 import math
 import socket
-from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
+from connectors.webhook_signatures import standard_webhooks_headers
 from streams.exceptions import DeliveryFailed
+from streams.secrets import SecretError, decrypt
 from streams.spec import HttpDestinationSpec
 
 logger = logging.getLogger("switchyard.delivery")
@@ -107,6 +109,35 @@ def classify(status: int, body_excerpt: str, retry_after_header: str | None) -> 
     return DeliveryFailed(message, error_type=f"HTTP{status}", status=status)
 
 
+def auth_headers(destination: HttpDestinationSpec) -> dict[str, str]:
+    """The Authorization header for basic or bearer auth; the secret is decrypted only here, at send time."""
+    if destination.auth_type == "bearer":
+        return {"Authorization": f"Bearer {decrypt(destination.auth_secret_enc)}"}
+    if destination.auth_type == "basic":
+        pair = f"{destination.auth_username}:{decrypt(destination.auth_secret_enc)}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    return {}
+
+
+def request_headers(
+    destination: HttpDestinationSpec, *, body: bytes, event_id: str, correlation_id: str | None
+) -> dict[str, str]:
+    headers = {
+        **destination.headers,
+        **auth_headers(destination),
+        "Content-Type": "application/json",
+        "Idempotency-Key": event_id,
+        "User-Agent": "Switchyard/1",
+    }
+    if correlation_id:
+        headers["X-Correlation-ID"] = correlation_id
+    if destination.signing_secret_enc:
+        # Signed per attempt (fresh timestamp); webhook-id is the event id, stable across retries.
+        secret = decrypt(destination.signing_secret_enc)
+        headers.update(standard_webhooks_headers(secret=secret, msg_id=event_id, body=body))
+    return headers
+
+
 class HttpDestination:
     """One pooled aiohttp session shared by every HTTP destination of a worker."""
 
@@ -129,14 +160,11 @@ class HttpDestination:
         """Deliver once; return the status on success, raise DeliveryFailed otherwise."""
         if self._session is None:
             raise RuntimeError("HttpDestination.setup() was not called")
-        headers: dict[str, Any] = {
-            **destination.headers,
-            "Content-Type": "application/json",
-            "Idempotency-Key": event_id,
-            "User-Agent": "Switchyard/1",
-        }
-        if correlation_id:
-            headers["X-Correlation-ID"] = correlation_id
+        try:
+            headers = request_headers(destination, body=body, event_id=event_id, correlation_id=correlation_id)
+        except SecretError as exc:
+            # A configuration problem, not the event's: retry (it may be fixed), never send unauthenticated.
+            raise DeliveryFailed(str(exc), error_type="SecretError", retry_after=60.0) from exc
         check_literal_host(URL(destination.url).host, allow_private=self._allow_private)
         timeout = aiohttp.ClientTimeout(total=destination.timeout_s)
         try:

@@ -1,7 +1,7 @@
 """A real local HTTP receiver for deliveries: the demo's destination and the tests' sink.
 
 It records every request (method, path, headers, body) and can be told how to answer, so
-tests can make it fail: `POST /_control` with {"statuses": [503, 503, 200], "delay_s": 0}.
+tests can make it fail: `POST /_control` with {"statuses": [503, 503, 200], "delays": [3, 0]}.
 `GET /` lists what arrived, newest first.
 
     python -m devkit.receiver --port 8002
@@ -37,7 +37,7 @@ class Received:
 @dataclass
 class Behaviour:
     statuses: deque[int] = field(default_factory=deque)  # answered in order, then 200
-    delay_s: float = 0.0
+    delays: deque[float] = field(default_factory=deque)  # seconds to wait before answering, in order, then 0
 
 
 class Receiver:
@@ -67,13 +67,14 @@ class Receiver:
             item.headers.get("X-Correlation-ID"),
             body[:500],
         )
-        if self.behaviour.delay_s:
-            await asyncio.sleep(self.behaviour.delay_s)
+        delay = self.behaviour.delays.popleft() if self.behaviour.delays else 0.0
+        if delay:
+            await asyncio.sleep(delay)
         return web.json_response({"received": True}, status=status)
 
     async def _control(self, request: web.Request) -> web.Response:
         doc = await request.json()
-        self.behaviour = Behaviour(deque(doc.get("statuses", [])), float(doc.get("delay_s", 0)))
+        self.behaviour = Behaviour(deque(doc.get("statuses", [])), deque(float(d) for d in doc.get("delays", [])))
         return web.json_response({"ok": True})
 
     async def _index(self, request: web.Request) -> web.Response:

@@ -1,27 +1,43 @@
 """The Faust worker: `faust -A streams.app worker -l info`.
 
-One process runs the whole data plane: the config follower (specs into the registry), the
-transform and delivery stages, and the HTTP server for ingest and health checks.
+One process runs the whole data plane: followers of the config and idempotency topics, a
+supervisor that keeps one transform task per pipeline and one delivery task per destination, the
+retry stage, and the HTTP server for ingest, health and status. Run N of them to scale out:
+each stage is a Kafka consumer group, so partitions are shared among the workers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
-import os
+import time
+from typing import Any
 
 import faust
 from aiohttp import web
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from mode import Service
 
 from connectors.http_sink import HttpDestination
-from connectors.http_source import IngestRefused, IngestService, check_body, correlation_from
-from streams.config_follower import ConfigFollower
+from connectors.http_source import IngestService
+from streams.consumer_loop import ConsumerLoop
+from streams.delivery_stage import DeliveryStage
+from streams.destinations import DestinationStates
+from streams.idempotency import IdempotencyStore
 from streams.kafka_clients import make_group_consumer, make_producer
 from streams.mapping import MappingCache
-from streams.processors import PatternStage, delivery_handler, transform_handler
 from streams.registry import SpecRegistry
+from streams.retry_stage import RetryStage
 from streams.settings import Settings
-from streams.topics import Variant
+from streams.supervisor import Runner, Supervisor, TaskKey
+from streams.topic_follower import TopicFollower
+from streams.topics import config_topic, internal_topic
+from streams.transform_stage import TransformStage
+from streams.validation import ValidatorCache
 
 logger = logging.getLogger("switchyard.worker")
 
@@ -31,90 +47,180 @@ app = faust.App(
     f"switchyard-{settings.env}",
     broker=f"kafka://{settings.kafka_bootstrap}",
     store="memory://",
-    datadir=os.environ.get("SWITCHYARD_WORKER_DATA_DIR", ".local/worker-data"),
-    topic_replication_factor=int(os.environ.get("SWITCHYARD_REPLICATION_FACTOR", "1")),
+    datadir=settings.worker_data_dir,
+    topic_replication_factor=settings.replication_factor,
     web_bind=settings.worker_bind,
     web_port=settings.worker_port,
 )
 
+IDEMPOTENCY_TOPIC = internal_topic(env=settings.env, name="ingest-idempotency")
+STATUS_TOPIC = internal_topic(env=settings.env, name="status")
+
 
 class DataPlane(Service):
-    """Owns the Kafka clients and runs the config follower and the two stages."""
+    """Owns the Kafka clients and every data-plane task of this worker."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    producer: AIOKafkaProducer | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.registry = SpecRegistry()
-        self.follower = ConfigFollower(settings, self.registry)
         self.sink = HttpDestination(allow_private=settings.allow_private_destinations)
         self.mappings = MappingCache(settings.jsonata_engine)
+        self.validators = ValidatorCache()
+        self.idempotency = IdempotencyStore(window_s=settings.idempotency_window_s)
+        self.states = DestinationStates(on_change=self._publish_status)
+        self.supervisor = Supervisor(registry=self.registry, runner_for=self._runner_for)
+        self.config = TopicFollower(
+            settings,
+            topic=config_topic(settings.env),
+            apply=lambda key, value: self.registry.apply(key.decode() if key else "", value),
+            on_batch=self._on_config,
+        )
+        self.idempotency_follower = TopicFollower(
+            settings, topic=IDEMPOTENCY_TOPIC, apply=self.idempotency.apply_record
+        )
 
     async def on_start(self) -> None:
         # aiokafka clients bind to the running loop, so they are made here rather than at import.
+        await self._ensure_internal_topics()
         self.producer = make_producer(settings, client_id=f"{settings.worker_id}-producer")
-        self.ingest = IngestService(
-            registry=self.registry, producer=self.producer, ack_timeout_s=settings.ingest_ack_timeout_s
-        )
         await self.producer.start()
         await self.sink.setup()
+        self.ingest = IngestService(
+            registry=self.registry,
+            producer=self.producer,
+            ack_timeout_s=settings.ingest_ack_timeout_s,
+            max_body_bytes=settings.ingest_max_body_bytes,
+            idempotency=self.idempotency,
+            idempotency_topic=IDEMPOTENCY_TOPIC,
+            ready=self.config.caught_up,
+        )
 
     async def on_stop(self) -> None:
+        await self.supervisor.stop()
         await self.sink.close()
-        await self.producer.stop()
+        # With Kafka gone, stop() would wait forever for unacknowledged sends; those were not
+        # acknowledged to anyone (ingest answered 503, stages did not commit), so give up on them.
+        if self.producer is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.producer.stop(), 10)
 
-    def _stage(self, name: str, variant: Variant, handler: object) -> PatternStage:
+    async def _ensure_internal_topics(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            day_ms = str(int(settings.idempotency_window_s * 1000))
+            topics = [
+                NewTopic(
+                    IDEMPOTENCY_TOPIC,
+                    num_partitions=3,
+                    replication_factor=settings.replication_factor,
+                    topic_configs={"cleanup.policy": "compact,delete", "retention.ms": day_ms},
+                ),
+                NewTopic(
+                    STATUS_TOPIC,
+                    num_partitions=1,
+                    replication_factor=settings.replication_factor,
+                    topic_configs={"cleanup.policy": "compact"},
+                ),
+            ]
+            existing = set(await admin.list_topics())
+            missing = [t for t in topics if t.name not in existing]
+            if missing:
+                with contextlib.suppress(TopicAlreadyExistsError):  # another worker made it first
+                    await admin.create_topics(missing)
+        finally:
+            await admin.close()
+
+    def _on_config(self) -> None:
+        if self.config.caught_up.is_set():
+            self.supervisor.reconcile()
+
+    def _runner_for(self, key: TaskKey) -> Runner:
+        kind, pipeline_id = key[0], key[1]
+        if kind == "transform":
+            stage = TransformStage(
+                pipeline_id=pipeline_id,
+                registry=self.registry,
+                mappings=self.mappings,
+                validators=self.validators,
+                producer=self.producer,
+            )
+            return self._consumer_loop(f"transform-{pipeline_id}", key[2], stage.handle, stage.paused)
+        destination_id = key[2]
+        delivery = DeliveryStage(
+            pipeline_id=pipeline_id,
+            destination_id=destination_id,
+            registry=self.registry,
+            sink=self.sink,
+            states=self.states,
+            producer=self.producer,
+        )
+        return self._consumer_loop(f"deliver-{pipeline_id}-{destination_id}", key[3], delivery.handle, delivery.paused)
+
+    def _consumer_loop(self, name: str, topic: str, handle, paused) -> Runner:  # type: ignore[no-untyped-def]
         group = f"switchyard-{settings.env}-{name}"
-        return PatternStage(
+        loop = ConsumerLoop(
             name=name,
-            env=settings.env,
-            variant=variant,
             consumer_factory=lambda: make_group_consumer(
                 settings, group=group, client_id=f"{settings.worker_id}-{name}"
             ),
-            producer=self.producer,
-            handler=handler,  # type: ignore[arg-type]
-            ready=self.follower.caught_up,
+            topics=[topic],
+            handle=handle,
+            paused=paused,
         )
+        return loop.run
+
+    def _publish_status(self, destination_id: str, snapshot: dict[str, Any]) -> None:
+        value = json.dumps({**snapshot, "worker": settings.worker_id, "at": time.time()}).encode()
+        key = f"destination:{destination_id}".encode()
+        task = asyncio.ensure_future(self.producer.send(STATUS_TOPIC, key=key, value=value))
+        task.add_done_callback(lambda t: t.exception() and logger.warning("status not published: %r", t.exception()))
 
     @Service.task
     async def _follow_config(self) -> None:
-        await self.follower.run()
+        await self.config.run()
 
     @Service.task
-    async def _transform(self) -> None:
-        await self._stage("transform", Variant.RAW, transform_handler(self.registry, self.mappings)).run()
+    async def _follow_idempotency(self) -> None:
+        await self.idempotency_follower.run()
 
     @Service.task
-    async def _deliver(self) -> None:
-        await self._stage("deliver", Variant.ENRICHED, delivery_handler(self.registry, self.sink)).run()
+    async def _retry(self) -> None:
+        await self.config.caught_up.wait()
+        group = f"switchyard-{settings.env}-retry"
+        stage = RetryStage(
+            env=settings.env,
+            group=group,
+            consumer_factory=lambda: make_group_consumer(
+                settings, group=group, client_id=f"{settings.worker_id}-retry"
+            ),
+            registry=self.registry,
+            sink=self.sink,
+            states=self.states,
+            producer=self.producer,
+        )
+        self.retry_stage = stage
+        await stage.run()
+
+    @Service.timer(60.0)
+    async def _expire_idempotency(self) -> None:
+        self.idempotency.expire()
 
 
 data_plane = DataPlane()
 app.service(data_plane)  # type: ignore[arg-type]
 
 
-def _error(refusal: IngestRefused) -> web.Response:
-    return web.json_response(refusal.body(), status=refusal.status)
-
-
 async def ingest_view(request: web.Request) -> web.Response:
-    body = await request.read()
-    try:
-        check_body(
-            content_type=request.headers.get("Content-Type"), body=body, max_bytes=settings.ingest_max_body_bytes
-        )
-        accepted = await data_plane.ingest.ingest(
-            workspace=request.match_info["workspace"],
-            stream=request.match_info["stream"],
-            body=body,
-            correlation_id=correlation_from(request.headers),
-        )
-    except IngestRefused as refusal:
-        return _error(refusal)
-    return web.json_response(
-        {"event_id": accepted.event_id, "correlation_id": accepted.correlation_id},
-        status=202,
-        headers={"X-Correlation-ID": accepted.correlation_id},
+    answer = await data_plane.ingest.handle(
+        workspace=request.match_info["workspace"],
+        stream=request.match_info["stream"],
+        headers=request.headers,
+        body=await request.read(),
     )
+    return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -122,22 +228,38 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    ready = data_plane.follower.caught_up.is_set()
-    return web.json_response({"config_caught_up": ready}, status=200 if ready else 503)
+    checks = {
+        "config_caught_up": data_plane.config.caught_up.is_set(),
+        "idempotency_caught_up": data_plane.idempotency_follower.caught_up.is_set(),
+    }
+    return web.json_response(checks, status=200 if all(checks.values()) else 503)
+
+
+async def status(request: web.Request) -> web.Response:
+    retry = getattr(data_plane, "retry_stage", None)
+    return web.json_response(
+        {
+            "worker": settings.worker_id,
+            "tasks": sorted("/".join(k) for k in data_plane.supervisor.running),
+            "destinations": data_plane.states.snapshots(),
+            "pending_retries": retry.pending_count if retry else 0,
+        }
+    )
 
 
 class WorkerWeb(Service):
-    """Ingest and health endpoints on SWITCHYARD_WORKER_BIND:SWITCHYARD_WORKER_PORT."""
+    """Ingest, health and status endpoints on SWITCHYARD_WORKER_BIND:SWITCHYARD_WORKER_PORT."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        # Ingest bodies are checked against our own limit, with a clear 413; aiohttp's must be larger.
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Bodies are checked against our own limit with a clear 413; aiohttp's own must be larger.
         self._web = web.Application(client_max_size=settings.ingest_max_body_bytes * 2)
         self._web.add_routes(
             [
                 web.post("/ingest/{workspace}/{stream}", ingest_view),
                 web.get("/healthz", healthz),
                 web.get("/readyz", readyz),
+                web.get("/status", status),
             ]
         )
         self._runner = web.AppRunner(self._web, access_log=None)

@@ -17,6 +17,13 @@ SOURCE = "sy-source"
 PIPELINE = "sy-pipeline"
 PIPELINE_REVISION = "sy-pipeline-revision"
 ATTEMPT = "sy-attempt"
+MAPPING_VERSION = "sy-mapping-version"
+INPUT_SCHEMA = "sy-input-schema"  # "<schema id>:<version>"
+OUTPUT_SCHEMA = "sy-output-schema"
+DESTINATION = "sy-destination"
+DUE_AT = "sy-due-at"  # retry records: when the next attempt is due, ms since epoch
+LAST_ERROR = "sy-last-error"
+REPLAY_JOB = "sy-replay-job"
 
 # Added to a DLQ record, on top of the original headers.
 ERROR_STAGE = "sy-error-stage"

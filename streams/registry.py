@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from streams.exceptions import InvalidSpec
-from streams.spec import PipelineSpec, SourceSpec, parse_spec
+from streams.spec import IngestKeySpec, PipelineSpec, SourceSpec, parse_spec
 
 logger = logging.getLogger("switchyard.registry")
 
@@ -59,6 +59,10 @@ class SpecRegistry:
 
     def source(self, workspace: str, stream: str) -> SourceSpec | None:
         return self._sources.get((workspace, stream))
+
+    def workspace_keys(self, workspace: str) -> list[IngestKeySpec]:
+        """Every ingest key known for any stream of the workspace (to tell 403 from 401)."""
+        return [key for (ws, _), source in self._sources.items() if ws == workspace for key in source.ingest_keys]
 
     def pipelines(self) -> Iterable[PipelineSpec]:
         return list(self._pipelines.values())

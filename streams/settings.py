@@ -23,9 +23,11 @@ class Settings:
     worker_id: str
     ingest_ack_timeout_s: float
     ingest_max_body_bytes: int
-    delivery_timeout_s: float
     allow_private_destinations: bool
     jsonata_engine: str
+    worker_data_dir: str
+    replication_factor: int
+    idempotency_window_s: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,7 +39,9 @@ class Settings:
             worker_id=_env("WORKER_ID", f"{os.uname().nodename}-{os.getpid()}"),
             ingest_ack_timeout_s=float(_env("INGEST_ACK_TIMEOUT_S", "10")),
             ingest_max_body_bytes=int(_env("INGEST_MAX_BODY_BYTES", str(1024 * 1024))),
-            delivery_timeout_s=float(_env("DELIVERY_TIMEOUT_S", "10")),
             allow_private_destinations=_env("ALLOW_PRIVATE_DESTINATIONS", "false").lower() in ("1", "true", "yes"),
             jsonata_engine=_env("JSONATA_ENGINE", "jsonatapy"),
+            worker_data_dir=_env("WORKER_DATA_DIR", ".local/worker-data"),
+            replication_factor=int(_env("REPLICATION_FACTOR", "1")),
+            idempotency_window_s=float(_env("IDEMPOTENCY_WINDOW_S", str(24 * 3600))),
         )

@@ -38,6 +38,9 @@ class HttpDestinationSpec:
     retry_schedule_s: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE_S
     max_concurrency: int = 10
     circuit_failure_threshold: int = 5  # consecutive failures that open the circuit breaker
+    # Records older than this (ms since epoch) are not delivered here: a destination added to a
+    # running pipeline starts from when it was added, not from the start of the topic.
+    start_at_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class PipelineSpec:
     input_schema: SchemaRef | None = None
     output_schema: SchemaRef | None = None
     target_key_path: str | None = None  # dotted path into the output whose value becomes the Kafka key
+    # Source records older than this (ms since epoch, usually the first activation) are skipped:
+    # a new pipeline on an existing stream starts from its activation, not from the topic's start.
+    start_at_ms: int | None = None
     spec_version: int = SPEC_VERSION
 
     @property

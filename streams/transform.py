@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from streams import envelope
 from streams.envelope import Headers
 from streams.exceptions import EventError, ValidationFailed
+from streams.keys import extract_key
 from streams.mapping import MappingCache, apply_mapping
-from streams.spec import PipelineSpec
+from streams.spec import PipelineSpec, SchemaRef
 from streams.topics import Variant, parse_topic, topic_name
+from streams.validation import ValidatorCache, validate
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Record:
     key: bytes | None
     value: bytes | None
     headers: Headers
+    timestamp_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -35,24 +38,58 @@ class Outgoing:
     headers: Headers
 
 
-def transform_event(spec: PipelineSpec, record: Record, mappings: MappingCache) -> Outgoing:
-    """The enriched record for `spec`, or an EventError saying which stage failed and why."""
+def transform_event(
+    spec: PipelineSpec, record: Record, mappings: MappingCache, validators: ValidatorCache | None = None
+) -> Outgoing:
+    """The enriched record for `spec`: validate the input, map, validate the output, key it.
+
+    Raises an EventError saying which stage failed and why (the caller dead-letters the record).
+    """
     if record.value is None:
         raise ValidationFailed("the record has no value (a tombstone)", error_type="EmptyValue")
     try:
         document = record.value.decode("utf-8")
-        json.loads(document)
+        event = json.loads(document)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValidationFailed(f"the value is not JSON: {exc}", error_type="InvalidJson") from exc
+    validators = validators or ValidatorCache()
+    if spec.input_schema is not None:
+        validate(_validator(validators, spec.input_schema), event, what="the event")
     output = apply_mapping(mappings, spec.mapping, document)
-    headers = envelope.replace_headers(
-        record.headers,
-        {envelope.PIPELINE: spec.id, envelope.PIPELINE_REVISION: str(spec.revision)},
-    )
-    return Outgoing(topic=spec.target_topic, key=record.key, value=output.encode(), headers=headers)
+    result = json.loads(output)
+    if spec.output_schema is not None:
+        validate(_validator(validators, spec.output_schema), result, what="the mapping's output")
+    key = extract_key(result, spec.target_key_path) if spec.target_key_path else record.key
+    headers = envelope.replace_headers(record.headers, version_headers(spec))
+    return Outgoing(topic=spec.target_topic, key=key, value=output.encode(), headers=headers)
 
 
-def dead_letter(record: Record, error: EventError, *, attempts: int, pipeline: PipelineSpec | None) -> Outgoing:
+def _validator(validators: ValidatorCache, ref: SchemaRef):  # type: ignore[no-untyped-def]
+    return validators.get(ref.id, ref.version, ref.schema)
+
+
+def version_headers(spec: PipelineSpec) -> dict[str, str]:
+    """Which configuration handled the event: pipeline revision, mapping and schema versions."""
+    headers = {
+        envelope.PIPELINE: spec.id,
+        envelope.PIPELINE_REVISION: str(spec.revision),
+        envelope.MAPPING_VERSION: str(spec.mapping_version),
+    }
+    if spec.input_schema is not None:
+        headers[envelope.INPUT_SCHEMA] = f"{spec.input_schema.id}:{spec.input_schema.version}"
+    if spec.output_schema is not None:
+        headers[envelope.OUTPUT_SCHEMA] = f"{spec.output_schema.id}:{spec.output_schema.version}"
+    return headers
+
+
+def dead_letter(
+    record: Record,
+    error: EventError,
+    *,
+    attempts: int,
+    pipeline: PipelineSpec | None,
+    extra: dict[str, str] | None = None,
+) -> Outgoing:
     """The DLQ record for a failure: original value and headers untouched, plus why and where from."""
     origin = parse_topic(record.topic)
     updates = {
@@ -68,8 +105,8 @@ def dead_letter(record: Record, error: EventError, *, attempts: int, pipeline: P
     if error.pointer is not None:
         updates[envelope.ERROR_POINTER] = error.pointer
     if pipeline is not None:
-        updates[envelope.PIPELINE] = pipeline.id
-        updates[envelope.PIPELINE_REVISION] = str(pipeline.revision)
+        updates.update(version_headers(pipeline))
+    updates.update(extra or {})
     dlq = topic_name(env=origin.env, workspace=origin.workspace, stream=origin.stream, variant=Variant.DLQ)
     return Outgoing(
         topic=dlq,

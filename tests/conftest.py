@@ -12,11 +12,15 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 
 from devkit.kafka_broker import KafkaBroker, free_port
 from devkit.receiver import ReceiverThread
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# One platform key for the whole run, inherited by every worker process the tests start.
+os.environ.setdefault("SWITCHYARD_PLATFORM_KEY", Fernet.generate_key().decode())
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +107,12 @@ class WorkerProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return "(no log)"
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no final commit — what a crash or an OOM kill looks like."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

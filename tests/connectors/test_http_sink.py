@@ -256,7 +256,7 @@ def test_a_400_answer_is_a_permanent_failure(http_receiver: ReceiverThread) -> N
 
 
 def test_a_slow_destination_is_a_retryable_timeout(http_receiver: ReceiverThread) -> None:
-    control(http_receiver, delay_s=2)
+    control(http_receiver, delays=[2])
     with pytest.raises(DeliveryFailed) as info:
         send(HttpDestinationSpec(id="d", url=f"{http_receiver.url}/h", timeout_s=0.3))
     assert info.value.error_type == "Timeout"

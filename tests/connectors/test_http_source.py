@@ -25,7 +25,13 @@ def test_check_body_accepts_json(content_type: str) -> None:
     assert check_body(content_type=content_type, body=b'{"id": 1}', max_bytes=LIMIT) is None
 
 
-@pytest.mark.parametrize("body", [b"[]", b"42", b'"text"', b"null", '{"city": "Zürich"}'.encode()])
+def test_an_empty_batch_is_refused() -> None:
+    with pytest.raises(IngestRefused) as info:
+        check_body(content_type="application/json", body=b"[]", max_bytes=LIMIT)
+    assert (info.value.status, info.value.code) == (400, "empty_batch")
+
+
+@pytest.mark.parametrize("body", [b"[1]", b"42", b'"text"', b"null", '{"city": "Zürich"}'.encode()])
 def test_check_body_accepts_any_json_document(body: bytes) -> None:
     check_body(content_type="application/json", body=body, max_bytes=LIMIT)
 

@@ -11,15 +11,20 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from connectors.http_source import IngestRefused, IngestService
+from connectors.http_source import Answer, IngestService
 from devkit.kafka_broker import KafkaBroker
 from streams import envelope
+from streams.idempotency import IdempotencyStore
 from streams.kafka_clients import make_producer
 from streams.registry import SpecRegistry
+from streams.secrets import hash_ingest_key, new_ingest_key
 from streams.settings import Settings
-from streams.spec import build_source_spec, dump_spec
+from streams.spec import IngestKeySpec, build_source_spec, dump_spec
 
 pytestmark = pytest.mark.integration
+
+KEY = new_ingest_key()
+AUTH = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
 
 
 def _settings(bootstrap: str) -> Settings:
@@ -32,23 +37,35 @@ def _create_raw_topic(bootstrap: str, env: str) -> None:
     admin.create_topics([NewTopic(name, 1, 1)])[name].result(30)
 
 
-def _registry(env: str) -> SpecRegistry:
+def _service(env: str, producer, ack_timeout_s: float) -> IngestService:  # type: ignore[no-untyped-def]
     registry = SpecRegistry()
-    spec = build_source_spec(env=env, workspace="acme", stream="orders")
+    keys = (IngestKeySpec(id="k", sha256=hash_ingest_key(KEY)),)
+    spec = build_source_spec(env=env, workspace="acme", stream="orders", key_path="customer", ingest_keys=keys)
     registry.apply(spec.key, dump_spec(spec))
-    return registry
+    return IngestService(
+        registry=registry,
+        producer=producer,
+        ack_timeout_s=ack_timeout_s,
+        max_body_bytes=1024 * 1024,
+        idempotency=IdempotencyStore(),
+        idempotency_topic=f"{env}._switchyard.ingest-idempotency",
+    )
 
 
-def test_event_is_in_kafka_with_its_headers_when_ingest_answers(kafka_bootstrap: str) -> None:
+def test_event_is_in_kafka_with_its_headers_and_key_when_ingest_answers(kafka_bootstrap: str) -> None:
     env = f"it{uuid.uuid4().hex[:8]}"
     _create_raw_topic(kafka_bootstrap, env)
 
-    async def scenario() -> tuple[str, object]:
+    async def scenario() -> tuple[Answer, object]:
         producer = make_producer(_settings(kafka_bootstrap), client_id="test")
         await producer.start()
         try:
-            service = IngestService(registry=_registry(env), producer=producer, ack_timeout_s=10)
-            accepted = await service.ingest(workspace="acme", stream="orders", body=b'{"a": 1}', correlation_id="c-1")
+            answer = await _service(env, producer, 10).handle(
+                workspace="acme",
+                stream="orders",
+                headers={**AUTH, "X-Correlation-ID": "c-1"},
+                body=b'{"customer": "c-9", "a": 1}',
+            )
         finally:
             await producer.stop()
         consumer = AIOKafkaConsumer(
@@ -59,11 +76,13 @@ def test_event_is_in_kafka_with_its_headers_when_ingest_answers(kafka_bootstrap:
             message = await asyncio.wait_for(consumer.getone(), 20)
         finally:
             await consumer.stop()
-        return accepted.event_id, message
+        return answer, message
 
-    event_id, message = asyncio.run(scenario())
-    assert message.value == b'{"a": 1}'  # type: ignore[attr-defined]
-    assert envelope.header(message.headers, envelope.EVENT_ID) == event_id  # type: ignore[attr-defined]
+    answer, message = asyncio.run(scenario())
+    assert answer.status == 202
+    assert message.value == b'{"customer": "c-9", "a": 1}'  # type: ignore[attr-defined]  # byte for byte
+    assert message.key == b"c-9"  # type: ignore[attr-defined]
+    assert envelope.header(message.headers, envelope.EVENT_ID) == answer.body["event_id"]  # type: ignore[attr-defined]
     assert envelope.header(message.headers, envelope.CORRELATION_ID) == "c-1"  # type: ignore[attr-defined]
 
 
@@ -73,26 +92,24 @@ def test_ingest_answers_503_not_202_when_kafka_is_down() -> None:
     try:
         _create_raw_topic(broker.bootstrap, "it")
 
-        async def scenario() -> IngestRefused | None:
+        async def scenario() -> tuple[Answer, Answer]:
             producer = make_producer(_settings(broker.bootstrap), client_id="test")
             await producer.start()
-            service = IngestService(registry=_registry("it"), producer=producer, ack_timeout_s=3)
-            await service.ingest(workspace="acme", stream="orders", body=b"{}", correlation_id="c-0")
+            service = _service("it", producer, 3)
+            before = await service.handle(workspace="acme", stream="orders", headers=AUTH, body=b"{}")
             broker.stop()
             try:
-                await service.ingest(workspace="acme", stream="orders", body=b"{}", correlation_id="c-2")
-            except IngestRefused as refusal:
-                return refusal
+                after = await service.handle(workspace="acme", stream="orders", headers=AUTH, body=b"{}")
             finally:
                 # stop() would flush the event Kafka never acknowledged; with the broker gone that
                 # blocks, so give up on it (the 503 told the caller to retry).
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(producer.stop(), 2)
-            return None
+            return before, after
 
-        refusal = asyncio.run(scenario())
+        before, after = asyncio.run(scenario())
     finally:
         broker.stop()
-    assert refusal is not None, "ingest acknowledged an event while Kafka was down"
-    assert refusal.status == 503
-    assert refusal.code == "kafka_unavailable"
+    assert before.status == 202
+    assert after.status == 503, "ingest acknowledged an event while Kafka was down"
+    assert after.body["error"]["code"] == "kafka_unavailable"  # type: ignore[index]

@@ -10,7 +10,7 @@ import pytest
 from streams import envelope
 from streams.exceptions import DeliveryFailed, TransformFailed, ValidationFailed
 from streams.mapping import MappingCache
-from streams.spec import PipelineSpec, build_pipeline_spec
+from streams.spec import PipelineSpec, SchemaRef, build_pipeline_spec
 from streams.transform import Outgoing, Record, dead_letter, transform_event
 
 ORIGINAL_HEADERS = [
@@ -21,7 +21,9 @@ ORIGINAL_HEADERS = [
 ]
 
 
-def make_spec(*, mapping: str = '{"id": order.id, "who": $uppercase(customer)}', revision: int = 3) -> PipelineSpec:
+def make_spec(
+    *, mapping: str = '{"id": order.id, "who": $uppercase(customer)}', revision: int = 3, **options: object
+) -> PipelineSpec:
     return build_pipeline_spec(
         env="dev",
         id="p-7",
@@ -33,6 +35,7 @@ def make_spec(*, mapping: str = '{"id": order.id, "who": $uppercase(customer)}',
         target_stream="crm-orders",
         mapping=mapping,
         destinations=[],
+        **options,
     )
 
 
@@ -75,7 +78,8 @@ def test_transform_event_adds_pipeline_headers_and_keeps_the_originals(mappings:
     assert out.headers[: len(ORIGINAL_HEADERS)] == ORIGINAL_HEADERS
     assert envelope.header(out.headers, envelope.PIPELINE) == "p-7"
     assert envelope.header(out.headers, envelope.PIPELINE_REVISION) == "9"
-    assert len(out.headers) == len(ORIGINAL_HEADERS) + 2
+    assert envelope.header(out.headers, envelope.MAPPING_VERSION) == "0"
+    assert len(out.headers) == len(ORIGINAL_HEADERS) + 3
 
 
 def test_transform_event_replaces_stale_pipeline_headers(mappings: MappingCache) -> None:
@@ -191,3 +195,35 @@ def test_dead_letter_of_a_tombstone_has_an_empty_value() -> None:
 def test_dead_letter_truncates_a_long_message() -> None:
     out = dead_letter(make_record(), TransformFailed("x" * 5000, error_type="T"), attempts=1, pipeline=None)
     assert envelope.header(out.headers, envelope.ERROR_MESSAGE) == "x" * 2000
+
+
+SCHEMA = SchemaRef(
+    id="s-1",
+    version=2,
+    schema={"type": "object", "required": ["order"], "properties": {"order": {"type": "object"}}},
+)
+
+
+def test_schema_violation_names_the_failing_field(mappings: MappingCache) -> None:
+    spec = make_spec(input_schema=SCHEMA)
+    record = make_record(value=b'{"order": 5}')
+    with pytest.raises(ValidationFailed) as info:
+        transform_event(spec, record, mappings)
+    assert info.value.error_type == "SchemaViolation"
+    assert info.value.pointer == "/order"
+    assert "not of type 'object'" in str(info.value)
+
+
+def test_output_schema_and_key_path_apply_to_the_mapping_result(mappings: MappingCache) -> None:
+    out_schema = SchemaRef(id="s-2", version=1, schema={"type": "object", "required": ["id", "who"]})
+    spec = make_spec(input_schema=SCHEMA, output_schema=out_schema, target_key_path="who", mapping_version=4)
+    out = transform_event(spec, make_record(), mappings)
+    assert out.key == b"BO"
+    assert envelope.header(out.headers, envelope.INPUT_SCHEMA) == "s-1:2"
+    assert envelope.header(out.headers, envelope.OUTPUT_SCHEMA) == "s-2:1"
+    assert envelope.header(out.headers, envelope.MAPPING_VERSION) == "4"
+
+    strict = SchemaRef(id="s-3", version=1, schema={"type": "object", "required": ["missing"]})
+    with pytest.raises(ValidationFailed) as info:
+        transform_event(make_spec(output_schema=strict), make_record(), mappings)
+    assert "mapping's output" in str(info.value)

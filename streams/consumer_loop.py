@@ -1,0 +1,98 @@
+"""One consumer group, one loop: read a batch, hand it over, commit what was fully handled.
+
+At-least-once: a batch handler returns, per partition, the offset up to which every record was
+produced onward (or dead-lettered / scheduled for retry) and acknowledged by Kafka; only that is
+committed, and the consumer is moved back there so nothing after it is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from streams.envelope import Headers
+from streams.transform import Record
+
+logger = logging.getLogger("switchyard.consumer")
+
+Batch = dict[TopicPartition, list[ConsumerRecord]]  # type: ignore[type-arg]
+# The handler returns the next offset to commit per partition (None: the whole batch is done).
+BatchHandler = Callable[[Batch], Awaitable[dict[TopicPartition, int] | None]]
+
+
+def to_record(message: ConsumerRecord) -> Record:  # type: ignore[type-arg]
+    headers: Headers = list(message.headers or ())
+    return Record(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=headers,
+        timestamp_ms=message.timestamp,
+    )
+
+
+class ConsumerLoop:
+    """Runs until cancelled. `paused()` is asked before every poll: while true, nothing is consumed."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        consumer_factory: Callable[[], AIOKafkaConsumer],
+        topics: list[str],
+        handle: BatchHandler,
+        paused: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.name = name
+        self._factory = consumer_factory
+        self._topics = topics
+        self._handle = handle
+        self._paused = paused
+
+    async def run(self) -> None:
+        consumer = self._factory()
+        await consumer.start()
+        consumer.subscribe(topics=self._topics)
+        logger.info("%s: consuming %s", self.name, ", ".join(self._topics))
+        try:
+            while True:
+                await self._step(consumer)
+        finally:
+            await consumer.stop()
+
+    async def _step(self, consumer: AIOKafkaConsumer) -> None:
+        paused = self._paused()
+        if paused:
+            consumer.pause(*consumer.assignment())
+        elif consumer.paused():
+            consumer.resume(*consumer.paused())
+        # Poll even while paused: it keeps the group membership alive (max.poll.interval).
+        batch: Batch = await consumer.getmany(timeout_ms=500, max_records=500)
+        if not batch:
+            return
+        if paused:  # fetched just before the pause took effect: read them again later
+            self._rewind(consumer, {tp: records[0].offset for tp, records in batch.items()})
+            return
+        try:
+            commit_to = await self._handle(batch) or {}
+        except KafkaError as exc:
+            # Kafka did not take the output: commit nothing of this batch and read it again.
+            logger.warning("%s: producing failed (%s); the batch will be read again", self.name, exc)
+            self._rewind(consumer, {tp: records[0].offset for tp, records in batch.items()})
+            await asyncio.sleep(1)
+            return
+        offsets = {tp: commit_to.get(tp, records[-1].offset + 1) for tp, records in batch.items()}
+        await consumer.commit({tp: offset for tp, offset in offsets.items() if offset > batch[tp][0].offset})
+        self._rewind(consumer, {tp: o for tp, o in offsets.items() if o <= batch[tp][-1].offset})
+
+    @staticmethod
+    def _rewind(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        for tp, offset in offsets.items():
+            if tp in consumer.assignment():
+                consumer.seek(tp, offset)

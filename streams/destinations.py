@@ -1,0 +1,71 @@
+"""Per-destination runtime state in one worker: a concurrency limit and a circuit breaker.
+
+Shared by the delivery and retry stages, so a destination's limit and health are one thing.
+Health changes are reported through `on_change` (published to the status topic by the app).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams.circuit import CircuitBreaker, CircuitState
+from streams.spec import HttpDestinationSpec
+
+logger = logging.getLogger("switchyard.destinations")
+
+
+@dataclass
+class DestinationRuntime:
+    id: str
+    breaker: CircuitBreaker
+    limit: asyncio.Semaphore
+    max_concurrency: int
+    last_state: CircuitState = CircuitState.CLOSED
+    stats: dict[str, int] = field(default_factory=lambda: {"delivered": 0, "failed": 0})
+
+
+class DestinationStates:
+    def __init__(self, *, on_change: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        self._states: dict[str, DestinationRuntime] = {}
+        self._on_change = on_change
+
+    def get(self, spec: HttpDestinationSpec) -> DestinationRuntime:
+        state = self._states.get(spec.id)
+        if state is None or state.max_concurrency != spec.max_concurrency:
+            breaker = state.breaker if state else CircuitBreaker(failure_threshold=spec.circuit_failure_threshold)
+            state = DestinationRuntime(
+                id=spec.id,
+                breaker=breaker,
+                limit=asyncio.Semaphore(spec.max_concurrency),
+                max_concurrency=spec.max_concurrency,
+            )
+            self._states[spec.id] = state
+        return state
+
+    def record(self, state: DestinationRuntime, *, success: bool) -> None:
+        if success:
+            state.breaker.record_success()
+            state.stats["delivered"] += 1
+        else:
+            state.breaker.record_failure()
+            state.stats["failed"] += 1
+        self._report(state)
+
+    def _report(self, state: DestinationRuntime) -> None:
+        current = state.breaker.state
+        if current != state.last_state:
+            logger.warning("destination %s circuit %s -> %s", state.id, state.last_state, current)
+            state.last_state = current
+            if self._on_change is not None:
+                self._on_change(state.id, self.snapshot(state))
+
+    @staticmethod
+    def snapshot(state: DestinationRuntime) -> dict[str, Any]:
+        return {"destination": state.id, **state.breaker.snapshot(), **state.stats}
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        return [self.snapshot(s) for s in self._states.values()]

@@ -1,0 +1,288 @@
+"""The data plane end to end: a real broker, a real worker process, a real HTTP receiver.
+
+Each test gets its own stream and pipeline in one environment served by one worker, so the
+tests also show that pipelines and streams created while the worker runs are picked up.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from connectors.webhook_signatures import standard_webhooks_headers, verify_standard_webhooks
+from devkit.kafka_broker import free_port
+from streams import envelope
+from streams.secrets import encrypt
+from streams.spec import SchemaRef, SignatureSpec
+from streams.topics import Variant
+from tests.conftest import WorkerProcess, wait_for
+from tests.e2e.kit import Platform, body_of, delivered_ids, destination, headers_of, read_topic
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+SIGNING_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture(scope="module")
+def platform(kafka_bootstrap: str) -> Platform:
+    return Platform(kafka_bootstrap)
+
+
+@pytest.fixture(scope="module")
+def dp_worker(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    worker = WorkerProcess(env=platform.env, bootstrap=platform.bootstrap, log_dir=tmp_path_factory.mktemp("worker"))
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+def control(receiver, **behaviour) -> None:  # type: ignore[no-untyped-def]
+    requests.post(f"{receiver.url}/_control", json=behaviour, timeout=10).raise_for_status()
+
+
+def received(receiver) -> list:  # type: ignore[no-untyped-def]
+    return list(receiver.receiver.received)
+
+
+def test_happy_path_carries_ids_auth_and_a_verifiable_signature(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    platform.stream("orders", key_path="customer.id")
+    platform.pipeline(
+        "happy",
+        source="orders",
+        mapping='{"order": id, "who": customer.name}',
+        destinations=[
+            destination(
+                f"{receiver.url}/in", auth_type="bearer", auth_secret_enc="s3cret", signing_secret_enc=SIGNING_SECRET
+            )
+        ],
+    )
+    [event_id] = platform.ingest_accepted(
+        dp_worker.url, "orders", {"id": 7, "customer": {"id": "c-1", "name": "Ada"}}, headers={"X-Request-ID": "r-1"}
+    )
+    [request] = wait_for(lambda: received(receiver), what="the delivery")
+    assert request.json() == {"order": 7, "who": "Ada"}
+    assert request.headers["Idempotency-Key"] == event_id
+    assert request.headers["X-Correlation-ID"] == "r-1"
+    assert request.headers["Authorization"] == "Bearer s3cret"
+    assert request.headers["webhook-id"] == event_id
+    verify_standard_webhooks(secret=SIGNING_SECRET, headers=request.headers, body=request.body.encode())
+    raw = read_topic(platform.bootstrap, platform.topic("orders", Variant.RAW), expect=1)
+    assert raw[0].key() == b"c-1"  # the stream's key path
+
+
+def test_schema_invalid_event_lands_in_the_dlq_with_the_pointer(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    schema = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}
+    platform.stream("strict")
+    platform.pipeline(
+        "strict",
+        source="strict",
+        input_schema=SchemaRef(id="s1", version=3, schema=schema),
+        destinations=[destination(f"{receiver.url}/in")],
+    )
+    [event_id] = platform.ingest_accepted(dp_worker.url, "strict", {"id": "not-a-number"})
+    [dead] = read_topic(platform.bootstrap, platform.topic("strict", Variant.DLQ), expect=1)
+    headers = headers_of(dead)
+    assert body_of(dead) == {"id": "not-a-number"}  # the original, untouched
+    assert headers[envelope.EVENT_ID] == event_id
+    assert headers[envelope.ERROR_STAGE] == "validate"
+    assert headers[envelope.ERROR_TYPE] == "SchemaViolation"
+    assert headers[envelope.ERROR_POINTER] == "/id"
+    assert headers[envelope.INPUT_SCHEMA] == "s1:3"
+    assert headers[envelope.ORIGIN_TOPIC] == platform.topic("strict", Variant.RAW)
+    assert headers[envelope.ORIGIN_OFFSET] == "0"
+    assert received(receiver) == []
+
+
+def test_mapping_runtime_error_lands_in_the_dlq(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    platform.stream("mapfail")
+    platform.pipeline("mapfail", source="mapfail", mapping='{"n": a + 1}', destinations=[destination(receiver.url)])
+    platform.ingest_accepted(dp_worker.url, "mapfail", {"a": "text"})
+    [dead] = read_topic(platform.bootstrap, platform.topic("mapfail", Variant.DLQ), expect=1)
+    headers = headers_of(dead)
+    assert headers[envelope.ERROR_STAGE] == "transform"
+    assert headers[envelope.ERROR_TYPE] == "T2001"
+    assert headers[envelope.PIPELINE] == "mapfail"
+
+
+def test_503_503_200_is_one_success_on_attempt_3_with_one_idempotency_key(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    control(receiver, statuses=[503, 503, 200])
+    platform.stream("flaky")
+    platform.pipeline("flaky", source="flaky", destinations=[destination(receiver.url)])
+    [event_id] = platform.ingest_accepted(dp_worker.url, "flaky", {"n": 1})
+    wait_for(lambda: len(received(receiver)) >= 3, what="three attempts")
+    time.sleep(2)  # would a fourth (wrong) attempt follow?
+    attempts = received(receiver)
+    assert len(attempts) == 3
+    assert {a.headers["Idempotency-Key"] for a in attempts} == {event_id}
+    retries = read_topic(platform.bootstrap, platform.topic("flaky", Variant.RETRY), expect=2)
+    assert sorted(headers_of(r)[envelope.ATTEMPT] for r in retries) == ["1", "2"]
+
+
+def test_400_goes_to_the_dlq_after_one_attempt(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    control(receiver, statuses=[400])
+    platform.stream("refused")
+    platform.pipeline("refused", source="refused", destinations=[destination(receiver.url)])
+    platform.ingest_accepted(dp_worker.url, "refused", {"n": 1})
+    [dead] = read_topic(platform.bootstrap, platform.topic("refused", Variant.DLQ), expect=1)
+    headers = headers_of(dead)
+    assert headers[envelope.ERROR_STAGE] == "deliver"
+    assert headers[envelope.ERROR_TYPE] == "HTTP400"
+    assert headers[envelope.ATTEMPT] == "1"
+    assert headers[envelope.DESTINATION] == "d1"
+    assert len(received(receiver)) == 1
+
+
+def test_a_timeout_is_retried(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    control(receiver, delays=[3])
+    platform.stream("slow")
+    platform.pipeline("slow", source="slow", destinations=[destination(receiver.url, timeout_s=1.0)])
+    [event_id] = platform.ingest_accepted(dp_worker.url, "slow", {"n": 1})
+    wait_for(lambda: len(received(receiver)) >= 2, what="the retry after the timeout")
+    [retry] = read_topic(platform.bootstrap, platform.topic("slow", Variant.RETRY), expect=1)
+    assert headers_of(retry)[envelope.LAST_ERROR].startswith("Timeout")
+    assert {a.headers["Idempotency-Key"] for a in received(receiver)} == {event_id}
+
+
+def test_a_down_destination_does_not_stop_another_pipeline(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    platform.stream("shared")
+    dead_url = f"http://127.0.0.1:{free_port()}/nobody"
+    platform.pipeline("to-dead", source="shared", destinations=[destination(dead_url, retry_schedule_s=(60,))])
+    platform.pipeline("to-live", source="shared", destinations=[destination(receiver.url)])
+    ids = platform.ingest_accepted(dp_worker.url, "shared", [{"n": i} for i in range(20)])
+    wait_for(lambda: set(delivered_ids(receiver)) >= set(ids), what="the live pipeline's deliveries")
+
+
+def test_a_new_mapping_revision_applies_without_restart(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    platform.stream("evolving")
+    dest = [destination(receiver.url)]
+    platform.pipeline("evolving", source="evolving", mapping='{"v": 1}', destinations=dest)
+    platform.ingest_accepted(dp_worker.url, "evolving", {})
+    wait_for(lambda: any(r.json() == {"v": 1} for r in received(receiver)), what="revision 1")
+    platform.pipeline("evolving", source="evolving", mapping='{"v": 2}', destinations=dest, revision=2)
+
+    def second_revision_seen() -> bool:
+        platform.ingest_accepted(dp_worker.url, "evolving", {})
+        time.sleep(0.5)
+        return any(r.json() == {"v": 2} for r in received(receiver))
+
+    wait_for(second_revision_seen, what="revision 2")
+
+
+def test_a_paused_pipeline_keeps_its_events_and_delivers_them_on_resume(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    platform.stream("pausable")
+    dest = [destination(receiver.url)]
+    platform.pipeline("pausable", source="pausable", destinations=dest, state="paused")
+    ids = platform.ingest_accepted(dp_worker.url, "pausable", [{"n": i} for i in range(5)])
+    time.sleep(4)  # paused: nothing may arrive
+    assert received(receiver) == []
+    platform.pipeline("pausable", source="pausable", destinations=dest, state="active", revision=2)
+    wait_for(lambda: set(delivered_ids(receiver)) == set(ids), what="the held events after resume")
+
+
+def test_ingest_refusals_each_have_their_status(platform, dp_worker) -> None:  # type: ignore[no-untyped-def]
+    platform.stream("guarded", max_batch=3, rate_limit_per_s=1, rate_limit_burst=4)
+    platform.stream("other", ingest_keys=())  # the key belongs to the workspace, but not to this stream
+    url = f"{dp_worker.url}/ingest/{platform.workspace}"
+    auth = {"Authorization": f"Bearer {platform.key}"}
+    platform.ingest_accepted(dp_worker.url, "guarded", {"warm": "up"})
+
+    def status(stream: str = "guarded", **kwargs) -> requests.Response:  # type: ignore[no-untyped-def]
+        return requests.post(f"{url}/{stream}", timeout=10, **kwargs)
+
+    assert status(json={}).status_code == 401
+    assert status(json={}, headers={"X-API-Key": "syk_wrong"}).json()["error"]["code"] == "invalid_api_key"
+    assert wait_for(lambda: status("other", json={}, headers=auth).status_code == 403, what="403 for another stream")
+    assert status("missing", json={}, headers=auth).status_code == 404
+    assert (
+        status(data=b"x" * (1024 * 1024 + 1), headers={**auth, "Content-Type": "application/json"}).status_code == 413
+    )
+    assert status(json=[{}, {}, {}, {}], headers=auth).json()["error"]["code"] == "batch_too_large"
+    assert status(data=b"a=1", headers={**auth, "Content-Type": "text/plain"}).status_code == 415
+    bad = status(data=b'{"a": }', headers={**auth, "Content-Type": "application/json"})
+    assert bad.status_code == 400 and bad.json()["error"]["details"]["column"] == 7
+    limited = [status(json=[{}, {}, {}], headers=auth) for _ in range(3)]
+    assert 429 in [r.status_code for r in limited]
+    refusal = next(r for r in limited if r.status_code == 429)
+    assert int(refusal.headers["Retry-After"]) >= 1
+
+
+def test_batch_ndjson_and_idempotency_key(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    platform.stream("batches")
+    platform.pipeline("batches", source="batches", destinations=[destination(receiver.url)])
+    platform.ingest_accepted(dp_worker.url, "batches", {"warm": "up"})
+    url = f"{dp_worker.url}/ingest/{platform.workspace}/batches"
+    headers = {"Authorization": f"Bearer {platform.key}", "Content-Type": "application/x-ndjson"}
+    first = requests.post(url, data=b'{"a":1}\n{"a":2}\n', headers={**headers, "Idempotency-Key": "k-1"}, timeout=10)
+    again = requests.post(url, data=b'{"a":1}\n{"a":2}\n', headers={**headers, "Idempotency-Key": "k-1"}, timeout=10)
+    assert first.status_code == again.status_code == 202
+    assert len(first.json()["event_ids"]) == 2
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    wait_for(lambda: len(received(receiver)) >= 3, what="warm-up plus the two batch events")
+    time.sleep(1)
+    assert len(received(receiver)) == 3  # the repeat stored nothing new
+
+
+def test_signed_ingest_is_verified(platform, dp_worker) -> None:  # type: ignore[no-untyped-def]
+    platform.stream("signed", signature=SignatureSpec(type="standard-webhooks", secret_enc=encrypt(SIGNING_SECRET)))
+    body = json.dumps({"a": 1}).encode()
+    signed = standard_webhooks_headers(secret=SIGNING_SECRET, msg_id="m-1", body=body)
+    headers = {"Authorization": f"Bearer {platform.key}", "Content-Type": "application/json"}
+    url = f"{dp_worker.url}/ingest/{platform.workspace}/signed"
+    ok = wait_for(
+        lambda: (
+            (r := requests.post(url, data=body, headers={**headers, **signed}, timeout=10)).status_code != 404 and r
+        ),
+        what="the signed stream",
+    )
+    assert ok.status_code == 202, ok.text
+    tampered = requests.post(url, data=b'{"a": 2}', headers={**headers, **signed}, timeout=10)
+    assert tampered.status_code == 401
+    assert tampered.json()["error"]["code"] == "invalid_signature"
+
+
+def _kill_and_restart_scenario(bootstrap: str, receiver, tmp_path: Path, *, workers: int) -> Counter[str]:  # type: ignore[no-untyped-def]
+    platform = Platform(bootstrap)  # an environment of its own: no other worker shares its groups
+    stream = "bulk"
+    platform.stream(stream, partitions=4, rate_limit_per_s=5000, rate_limit_burst=5000)
+    platform.pipeline(
+        stream, source=stream, mapping='{"n": n}', destinations=[destination(receiver.url, max_concurrency=20)]
+    )
+    procs = [WorkerProcess(env=platform.env, bootstrap=platform.bootstrap, log_dir=tmp_path) for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+    try:
+        ids: list[str] = []
+        for start in range(0, 1000, 100):
+            ids += platform.ingest_accepted(procs[0].url, stream, [{"n": n} for n in range(start, start + 100)])
+            if start == 300:
+                wait_for(lambda: len(received(receiver)) > 50, what="deliveries to be under way")
+                procs[-1].kill()  # SIGKILL in the middle of the stream
+                if workers == 1:
+                    procs[-1].start()
+        wait_for(lambda: set(delivered_ids(receiver)) >= set(ids), timeout=180, what="every event after the kill")
+    finally:
+        for proc in procs:
+            proc.stop()
+    counts = Counter(delivered_ids(receiver))
+    duplicates = sum(c - 1 for c in counts.values())
+    print(f"\n{workers} worker(s), one SIGKILLed: 1000 events, {len(counts)} delivered ids, {duplicates} duplicates")
+    return counts
+
+
+def test_worker_killed_mid_stream_and_restarted_loses_nothing(kafka_bootstrap, receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    counts = _kill_and_restart_scenario(kafka_bootstrap, receiver, tmp_path, workers=1)
+    assert len(counts) >= 1000
+
+
+def test_two_workers_one_killed_the_other_takes_over(kafka_bootstrap, receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    counts = _kill_and_restart_scenario(kafka_bootstrap, receiver, tmp_path, workers=2)
+    assert len(counts) >= 1000
