@@ -36,7 +36,11 @@ class DestinationStates:
     def get(self, spec: HttpDestinationSpec) -> DestinationRuntime:
         state = self._states.get(spec.id)
         if state is None or state.max_concurrency != spec.max_concurrency:
-            breaker = state.breaker if state else CircuitBreaker(failure_threshold=spec.circuit_failure_threshold)
+            breaker = (
+                state.breaker
+                if state
+                else CircuitBreaker(failure_threshold=spec.circuit_failure_threshold, open_s=spec.circuit_open_s)
+            )
             state = DestinationRuntime(
                 id=spec.id,
                 breaker=breaker,

@@ -38,6 +38,7 @@ class HttpDestinationSpec:
     retry_schedule_s: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE_S
     max_concurrency: int = 10
     circuit_failure_threshold: int = 5  # consecutive failures that open the circuit breaker
+    circuit_open_s: float = 30.0  # how long an open circuit waits before a probe (doubles while probes fail)
     # Records older than this (ms since epoch) are not delivered here: a destination added to a
     # running pipeline starts from when it was added, not from the start of the topic.
     start_at_ms: int | None = None

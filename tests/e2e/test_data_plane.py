@@ -17,6 +17,7 @@ import requests
 
 from connectors.webhook_signatures import standard_webhooks_headers, verify_standard_webhooks
 from devkit.kafka_broker import free_port
+from devkit.receiver import ReceiverThread
 from streams import envelope
 from streams.secrets import encrypt
 from streams.spec import SchemaRef, SignatureSpec
@@ -286,3 +287,51 @@ def test_worker_killed_mid_stream_and_restarted_loses_nothing(kafka_bootstrap, r
 def test_two_workers_one_killed_the_other_takes_over(kafka_bootstrap, receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
     counts = _kill_and_restart_scenario(kafka_bootstrap, receiver, tmp_path, workers=2)
     assert len(counts) >= 1000
+
+
+def _status(worker: WorkerProcess) -> dict:  # type: ignore[type-arg]
+    return dict(requests.get(f"{worker.url}/status", timeout=10).json())
+
+
+def test_a_failing_destination_opens_its_circuit_and_recovers_through_a_probe(platform, dp_worker) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    platform.stream("breaker")
+    dest = destination(
+        f"http://127.0.0.1:{port}/in",
+        id="flappy",
+        retry_schedule_s=(1,) * 30,
+        circuit_failure_threshold=2,
+        circuit_open_s=2.0,
+    )
+    platform.pipeline("breaker", source="breaker", destinations=[dest])
+    ids = platform.ingest_accepted(dp_worker.url, "breaker", [{"n": i} for i in range(10)])
+
+    def circuit() -> str | None:
+        found = [d for d in _status(dp_worker)["destinations"] if d["destination"] == "flappy"]
+        return found[0]["state"] if found else None
+
+    wait_for(lambda: circuit() in ("open", "half_open"), what="the circuit to open")
+    live = ReceiverThread(port).start()  # the destination comes back
+    try:
+        wait_for(lambda: set(delivered_ids(live)) >= set(ids), what="every event after recovery")
+        wait_for(lambda: circuit() == "closed", what="the circuit to close")
+    finally:
+        live.stop()
+
+
+def test_a_pending_retry_survives_a_killed_worker(kafka_bootstrap, receiver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    platform = Platform(kafka_bootstrap)
+    platform.stream("later")
+    control(receiver, statuses=[503])
+    platform.pipeline("later", source="later", destinations=[destination(receiver.url, retry_schedule_s=(6,))])
+    worker = WorkerProcess(env=platform.env, bootstrap=kafka_bootstrap, log_dir=tmp_path).start()
+    try:
+        [event_id] = platform.ingest_accepted(worker.url, "later", {"n": 1})
+        read_topic(kafka_bootstrap, platform.topic("later", Variant.RETRY), expect=1)  # the retry is scheduled
+        worker.kill()  # before it is due
+        assert len(received(receiver)) == 1
+        worker.start()
+        wait_for(lambda: len(received(receiver)) >= 2, what="the retry after the restart")
+    finally:
+        worker.stop()
+    assert [r.headers["Idempotency-Key"] for r in received(receiver)] == [event_id, event_id]
