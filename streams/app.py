@@ -21,15 +21,17 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from mode import Service
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from connectors.http_sink import HttpDestination
-from connectors.http_source import IngestService
+from connectors.http_source import IngestService, correlation_from
 from streams.consumer_loop import ConsumerLoop
 from streams.delivery_stage import DeliveryStage
 from streams.destinations import DestinationStates
 from streams.idempotency import IdempotencyStore
 from streams.kafka_clients import make_group_consumer, make_producer
 from streams.mapping import MappingCache
+from streams.observability import INGEST_REQUESTS, INGESTED_EVENTS, UNDELIVERED, json_logging_config, log_context
 from streams.registry import SpecRegistry
 from streams.retry_stage import RetryStage
 from streams.settings import Settings
@@ -51,6 +53,7 @@ app = faust.App(
     topic_replication_factor=settings.replication_factor,
     web_bind=settings.worker_bind,
     web_port=settings.worker_port,
+    logging_config=json_logging_config(settings.log_level) if settings.log_format == "json" else None,
 )
 
 IDEMPOTENCY_TOPIC = internal_topic(env=settings.env, name="ingest-idempotency")
@@ -163,6 +166,7 @@ class DataPlane(Service):
         group = f"switchyard-{settings.env}-{name}"
         loop = ConsumerLoop(
             name=name,
+            group=group,
             consumer_factory=lambda: make_group_consumer(
                 settings, group=group, client_id=f"{settings.worker_id}-{name}"
             ),
@@ -208,19 +212,29 @@ class DataPlane(Service):
     async def _expire_idempotency(self) -> None:
         self.idempotency.expire()
 
+    @Service.timer(5.0)
+    async def _publish_ages(self) -> None:
+        UNDELIVERED.publish(time.time())
+
 
 data_plane = DataPlane()
 app.service(data_plane)  # type: ignore[arg-type]
 
 
 async def ingest_view(request: web.Request) -> web.Response:
-    answer = await data_plane.ingest.handle(
-        workspace=request.match_info["workspace"],
-        stream=request.match_info["stream"],
-        headers=request.headers,
-        body=await request.read(),
-    )
+    workspace, stream = request.match_info["workspace"], request.match_info["stream"]
+    with log_context(correlation_id=correlation_from(request.headers), workspace=workspace, stream=stream):
+        answer = await data_plane.ingest.handle(
+            workspace=workspace, stream=stream, headers=request.headers, body=await request.read()
+        )
+    INGEST_REQUESTS.labels(str(answer.status)).inc()
+    if answer.status == 202:
+        INGESTED_EVENTS.labels(workspace, stream).inc(len(answer.body.get("event_ids", ())))
     return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -260,6 +274,7 @@ class WorkerWeb(Service):
                 web.get("/healthz", healthz),
                 web.get("/readyz", readyz),
                 web.get("/status", status),
+                web.get("/metrics", metrics),
             ]
         )
         self._runner = web.AppRunner(self._web, access_log=None)

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from streams.envelope import Headers
+from streams.observability import CONSUMER_LAG
 from streams.transform import Record
 
 logger = logging.getLogger("switchyard.consumer")
@@ -44,12 +45,14 @@ class ConsumerLoop:
         self,
         *,
         name: str,
+        group: str,
         consumer_factory: Callable[[], AIOKafkaConsumer],
         topics: list[str],
         handle: BatchHandler,
         paused: Callable[[], bool] = lambda: False,
     ) -> None:
         self.name = name
+        self.group = group
         self._factory = consumer_factory
         self._topics = topics
         self._handle = handle
@@ -76,6 +79,10 @@ class ConsumerLoop:
         batch: Batch = await consumer.getmany(timeout_ms=500, max_records=500)
         if not batch:
             return
+        for tp, records in batch.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                CONSUMER_LAG.labels(self.group, tp.topic, tp.partition).set(max(0, highwater - records[-1].offset - 1))
         if paused:  # fetched just before the pause took effect: read them again later
             self._rewind(consumer, {tp: records[0].offset for tp, records in batch.items()})
             return

@@ -21,6 +21,7 @@ from streams.circuit import CircuitState
 from streams.consumer_loop import Batch, to_record
 from streams.destinations import DestinationStates
 from streams.exceptions import DeliveryFailed
+from streams.observability import DELIVERY_SECONDS, DLQ_EVENTS, EVENTS, RETRIES, UNDELIVERED, log_context
 from streams.registry import SpecRegistry
 from streams.retry_policy import next_delay_s
 from streams.spec import HttpDestinationSpec, PipelineSpec
@@ -74,6 +75,23 @@ async def attempt_delivery(
         envelope.header(record.headers, envelope.EVENT_ID) or f"{record.topic}:{record.partition}:{record.offset}"
     )
     attempts = attempts_before + 1
+    context = log_context(
+        correlation_id=envelope.header(record.headers, envelope.CORRELATION_ID),
+        event_id=event_id,
+        pipeline=spec.id,
+        destination=destination.id,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+    )
+    with context:
+        return await _attempt(sink, states, state, spec, destination, record, event_id, attempts)
+
+
+async def _attempt(  # type: ignore[no-untyped-def]
+    sink: HttpDestination, states: DestinationStates, state, spec, destination, record, event_id: str, attempts: int
+) -> Outgoing | bool | None:
+    started = time.monotonic()
     async with state.limit:
         try:
             status = await sink.send(
@@ -83,6 +101,7 @@ async def attempt_delivery(
                 correlation_id=envelope.header(record.headers, envelope.CORRELATION_ID),
             )
         except DeliveryFailed as exc:
+            DELIVERY_SECONDS.labels(destination.id).observe(time.monotonic() - started)
             # A permanent refusal (4xx) still shows the destination is up: only retryable failures trip the breaker.
             states.record(state, success=not exc.retryable)
             logger.warning("event %s to %s: attempt %d failed: %s", event_id, destination.id, attempts, exc)
@@ -92,10 +111,16 @@ async def attempt_delivery(
                 else None
             )
             if delay is not None:
+                EVENTS.labels(spec.id, "deliver", "retry").inc()
+                RETRIES.labels(spec.id, destination.id).inc()
                 return retry_record(record, destination, exc, attempts=attempts, delay_s=delay)
+            EVENTS.labels(spec.id, "deliver", "dlq").inc()
+            DLQ_EVENTS.labels(spec.id, "deliver", exc.error_type).inc()
             return dead_letter(
                 record, exc, attempts=attempts, pipeline=spec, extra={envelope.DESTINATION: destination.id}
             )
+    DELIVERY_SECONDS.labels(destination.id).observe(time.monotonic() - started)
+    EVENTS.labels(spec.id, "deliver", "delivered").inc()
     states.record(state, success=True)
     logger.info("event %s delivered to %s (HTTP %d, attempt %d)", event_id, destination.id, status, attempts)
     return None
@@ -131,10 +156,14 @@ class DeliveryStage:
         if spec is None or destination is None:
             return {tp: records[0].offset for tp, records in batch.items()}
         commit_to: dict[TopicPartition, int] = {}
+        source = f"deliver:{destination.id}"
+        oldest = min((m.timestamp for messages in batch.values() for m in messages), default=None)
+        UNDELIVERED.set(spec.id, source, oldest / 1000 if oldest is not None else None)
         results = await asyncio.gather(
             *(self._partition(spec, destination, tp, messages, commit_to) for tp, messages in batch.items())
         )
         del results
+        UNDELIVERED.set(spec.id, source, None)
         return commit_to
 
     async def _partition(self, spec, destination, tp, messages, commit_to) -> None:  # type: ignore[no-untyped-def]

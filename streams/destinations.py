@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.circuit import CircuitBreaker, CircuitState
+from streams.observability import CIRCUIT_STATE
 from streams.spec import HttpDestinationSpec
 
 logger = logging.getLogger("switchyard.destinations")
+
+_CIRCUIT_VALUE = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.OPEN: 2}
 
 
 @dataclass
@@ -61,6 +64,7 @@ class DestinationStates:
 
     def _report(self, state: DestinationRuntime) -> None:
         current = state.breaker.state
+        CIRCUIT_STATE.labels(state.id).set(_CIRCUIT_VALUE[current])
         if current != state.last_state:
             logger.warning("destination %s circuit %s -> %s", state.id, state.last_state, current)
             state.last_state = current

@@ -10,12 +10,14 @@ again from the committed offset and makes each of them. One consumer group per e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
@@ -25,6 +27,7 @@ from streams.consumer_loop import to_record
 from streams.delivery_stage import attempt_delivery, find_destination
 from streams.destinations import DestinationStates
 from streams.exceptions import DeliveryFailed
+from streams.observability import PENDING_RETRIES, UNDELIVERED
 from streams.registry import SpecRegistry
 from streams.topics import Variant, variant_pattern
 from streams.transform import Outgoing, Record, dead_letter
@@ -98,6 +101,7 @@ class RetryStage:
                 self._dispatch_due()
                 if time.monotonic() - last_commit >= COMMIT_EVERY_S:
                     await self.commit()
+                    self._report()
                     last_commit = time.monotonic()
         finally:
             for task in self._inflight:
@@ -154,6 +158,19 @@ class RetryStage:
             heapq.heappush(self._heap, _Due(time.time() + 5, next(self._seq), item.tp, record))
             return
         self._pending.get(item.tp, set()).discard(record.offset)
+
+    def _report(self) -> None:
+        PENDING_RETRIES.set(self.pending_count)
+        oldest: dict[str, float] = {}
+        for item in self._heap:
+            pipeline = envelope.header(item.record.headers, envelope.PIPELINE) or "?"
+            ts = (item.record.timestamp_ms or 0) / 1000
+            received = envelope.header(item.record.headers, envelope.RECEIVED_AT)
+            if received:
+                with contextlib.suppress(ValueError):
+                    ts = datetime.fromisoformat(received.replace("Z", "+00:00")).timestamp()
+            oldest[pipeline] = min(oldest.get(pipeline, ts), ts)
+        UNDELIVERED.replace("retry", oldest)
 
     async def _produce(self, out: Outgoing) -> None:
         await (await self._producer.send(out.topic, value=out.value, key=out.key, headers=out.headers))

@@ -28,6 +28,8 @@ class Settings:
     worker_data_dir: str
     replication_factor: int
     idempotency_window_s: float
+    log_format: str
+    log_level: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,4 +46,6 @@ class Settings:
             worker_data_dir=_env("WORKER_DATA_DIR", ".local/worker-data"),
             replication_factor=int(_env("REPLICATION_FACTOR", "1")),
             idempotency_window_s=float(_env("IDEMPOTENCY_WINDOW_S", str(24 * 3600))),
+            log_format=_env("LOG_FORMAT", "json"),
+            log_level=_env("LOG_LEVEL", "INFO"),
         )

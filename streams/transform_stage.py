@@ -16,6 +16,7 @@ from streams import envelope
 from streams.consumer_loop import Batch, to_record
 from streams.exceptions import EventError
 from streams.mapping import MappingCache
+from streams.observability import DLQ_EVENTS, EVENTS, log_context
 from streams.registry import SpecRegistry
 from streams.transform import Outgoing, dead_letter, transform_event
 from streams.validation import ValidatorCache
@@ -54,7 +55,15 @@ class TransformStage:
                 record = to_record(message)
                 if spec.start_at_ms is not None and (record.timestamp_ms or 0) < spec.start_at_ms:
                     continue  # written before this pipeline was activated
-                out = self._process(spec, record)
+                with log_context(
+                    correlation_id=envelope.header(record.headers, envelope.CORRELATION_ID),
+                    event_id=envelope.header(record.headers, envelope.EVENT_ID),
+                    pipeline=spec.id,
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                ):
+                    out = self._process(spec, record)
                 sends.append(await self._producer.send(out.topic, value=out.value, key=out.key, headers=out.headers))
         # Every output acknowledged before the batch counts as done (the loop commits after this).
         await asyncio.gather(*sends)
@@ -62,8 +71,12 @@ class TransformStage:
 
     def _process(self, spec, record) -> Outgoing:  # type: ignore[no-untyped-def]
         try:
-            return transform_event(spec, record, self._mappings, self._validators)
+            out = transform_event(spec, record, self._mappings, self._validators)
+            EVENTS.labels(spec.id, "transform", "ok").inc()
+            return out
         except EventError as exc:
+            EVENTS.labels(spec.id, exc.stage, "dlq").inc()
+            DLQ_EVENTS.labels(spec.id, exc.stage, exc.error_type).inc()
             logger.info(
                 "event %s of pipeline %s to the DLQ at %s: %s (%s[%d]@%d)",
                 envelope.header(record.headers, envelope.EVENT_ID),

@@ -55,7 +55,10 @@ class Platform:
 
     def __post_init__(self) -> None:
         create_topics(self.bootstrap, [config_topic(self.env)], partitions=1, config={"cleanup.policy": "compact"})
-        self._producer = Producer({"bootstrap.servers": self.bootstrap, "acks": "all", "enable.idempotence": True})
+        self._producer = Producer(
+            # log_level 2: no connection noise once the session broker stops after the last test
+            {"bootstrap.servers": self.bootstrap, "acks": "all", "enable.idempotence": True, "log_level": 2}
+        )
 
     def topic(self, stream: str, variant: Variant) -> str:
         return topic_name(env=self.env, workspace=self.workspace, stream=stream, variant=variant)

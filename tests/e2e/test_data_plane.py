@@ -77,6 +77,9 @@ def test_happy_path_carries_ids_auth_and_a_verifiable_signature(platform, dp_wor
     verify_standard_webhooks(secret=SIGNING_SECRET, headers=request.headers, body=request.body.encode())
     raw = read_topic(platform.bootstrap, platform.topic("orders", Variant.RAW), expect=1)
     assert raw[0].key() == b"c-1"  # the stream's key path
+    metrics = requests.get(f"{dp_worker.url}/metrics", timeout=10).text
+    assert 'switchyard_events_total{outcome="delivered",pipeline="happy",stage="deliver"} 1.0' in metrics
+    assert 'switchyard_ingest_requests_total{status="202"}' in metrics
 
 
 def test_schema_invalid_event_lands_in_the_dlq_with_the_pointer(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
