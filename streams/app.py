@@ -29,10 +29,12 @@ from streams.consumer_loop import ConsumerLoop
 from streams.delivery_stage import DeliveryStage
 from streams.destinations import DestinationStates
 from streams.idempotency import IdempotencyStore
-from streams.kafka_clients import make_group_consumer, make_producer
+from streams.kafka_clients import make_group_consumer, make_producer, make_reader
 from streams.mapping import MappingCache
 from streams.observability import INGEST_REQUESTS, INGESTED_EVENTS, UNDELIVERED, json_logging_config, log_context
 from streams.registry import SpecRegistry
+from streams.replay import ReplayProgress
+from streams.replay_stage import ReplayStage
 from streams.retry_stage import RetryStage
 from streams.settings import Settings
 from streams.supervisor import Runner, Supervisor, TaskKey
@@ -58,6 +60,8 @@ app = faust.App(
 
 IDEMPOTENCY_TOPIC = internal_topic(env=settings.env, name="ingest-idempotency")
 STATUS_TOPIC = internal_topic(env=settings.env, name="status")
+REPLAY_COMMANDS_TOPIC = internal_topic(env=settings.env, name="replay-commands")
+REPLAY_PROGRESS_TOPIC = internal_topic(env=settings.env, name="replay-progress")
 
 
 class DataPlane(Service):
@@ -80,6 +84,8 @@ class DataPlane(Service):
             apply=lambda key, value: self.registry.apply(key.decode() if key else "", value),
             on_batch=self._on_config,
         )
+        self.replay_progress: dict[str, ReplayProgress] = {}
+        self.progress_follower = TopicFollower(settings, topic=REPLAY_PROGRESS_TOPIC, apply=self._apply_progress)
         self.idempotency_follower = TopicFollower(
             settings, topic=IDEMPOTENCY_TOPIC, apply=self.idempotency.apply_record
         )
@@ -127,6 +133,18 @@ class DataPlane(Service):
                     replication_factor=settings.replication_factor,
                     topic_configs={"cleanup.policy": "compact"},
                 ),
+                NewTopic(
+                    REPLAY_COMMANDS_TOPIC,
+                    num_partitions=3,
+                    replication_factor=settings.replication_factor,
+                    topic_configs={"cleanup.policy": "compact"},
+                ),
+                NewTopic(
+                    REPLAY_PROGRESS_TOPIC,
+                    num_partitions=1,
+                    replication_factor=settings.replication_factor,
+                    topic_configs={"cleanup.policy": "compact"},
+                ),
             ]
             existing = set(await admin.list_topics())
             missing = [t for t in topics if t.name not in existing]
@@ -135,6 +153,11 @@ class DataPlane(Service):
                     await admin.create_topics(missing)
         finally:
             await admin.close()
+
+    def _apply_progress(self, key: bytes | None, value: bytes | None) -> None:
+        if key and value:
+            with contextlib.suppress(ValueError, TypeError):
+                self.replay_progress[key.decode()] = ReplayProgress.from_json(value)
 
     def _on_config(self) -> None:
         if self.config.caught_up.is_set():
@@ -208,6 +231,27 @@ class DataPlane(Service):
         self.retry_stage = stage
         await stage.run()
 
+    @Service.task
+    async def _follow_replay_progress(self) -> None:
+        await self.progress_follower.run()
+
+    @Service.task
+    async def _replay(self) -> None:
+        await self.progress_follower.caught_up.wait()  # know which jobs already finished
+        group = f"switchyard-{settings.env}-replay"
+        stage = ReplayStage(
+            commands_topic=REPLAY_COMMANDS_TOPIC,
+            progress_topic=REPLAY_PROGRESS_TOPIC,
+            consumer_factory=lambda: make_group_consumer(
+                settings, group=group, client_id=f"{settings.worker_id}-replay"
+            ),
+            reader_factory=lambda: make_reader(settings, client_id=f"{settings.worker_id}-replay-reader"),
+            producer=self.producer,
+            progress=self.replay_progress,
+            worker_id=settings.worker_id,
+        )
+        await stage.run()
+
     @Service.timer(60.0)
     async def _expire_idempotency(self) -> None:
         self.idempotency.expire()
@@ -245,6 +289,7 @@ async def readyz(request: web.Request) -> web.Response:
     checks = {
         "config_caught_up": data_plane.config.caught_up.is_set(),
         "idempotency_caught_up": data_plane.idempotency_follower.caught_up.is_set(),
+        "replay_progress_caught_up": data_plane.progress_follower.caught_up.is_set(),
     }
     return web.json_response(checks, status=200 if all(checks.values()) else 503)
 

@@ -24,6 +24,7 @@ DESTINATION = "sy-destination"
 DUE_AT = "sy-due-at"  # retry records: when the next attempt is due, ms since epoch
 LAST_ERROR = "sy-last-error"
 REPLAY_JOB = "sy-replay-job"
+REPLAY_PIPELINE = "sy-replay-pipeline"  # a re-transform replay is meant for this pipeline only
 
 # Added to a DLQ record, on top of the original headers.
 ERROR_STAGE = "sy-error-stage"

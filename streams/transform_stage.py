@@ -55,6 +55,8 @@ class TransformStage:
                 record = to_record(message)
                 if spec.start_at_ms is not None and (record.timestamp_ms or 0) < spec.start_at_ms:
                     continue  # written before this pipeline was activated
+                if envelope.header(record.headers, envelope.REPLAY_PIPELINE) not in (None, "", spec.id):
+                    continue  # replayed for another pipeline of this stream
                 with log_context(
                     correlation_id=envelope.header(record.headers, envelope.CORRELATION_ID),
                     event_id=envelope.header(record.headers, envelope.EVENT_ID),
@@ -87,4 +89,6 @@ class TransformStage:
                 record.partition,
                 record.offset,
             )
-            return dead_letter(record, exc, attempts=1, pipeline=spec)
+            previous = envelope.header(record.headers, envelope.ATTEMPT)  # set on replayed records
+            attempts = int(previous) + 1 if previous and previous.isdigit() else 1
+            return dead_letter(record, exc, attempts=attempts, pipeline=spec)

@@ -176,3 +176,46 @@ def event_id_of(message: Any) -> str | None:
 
 def body_of(message: Any) -> Any:
     return json.loads(message.value())
+
+
+def dlq_end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "probe-offsets"})
+    try:
+        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions)}
+    finally:
+        consumer.close()
+
+
+def send_command(platform: Platform, command: Any) -> None:
+    from streams.topics import internal_topic
+
+    topic = internal_topic(env=platform.env, name="replay-commands")
+    platform._producer.produce(topic, key=command.job_id.encode(), value=command.to_json())
+    assert platform._producer.flush(15) == 0
+
+
+def latest_progress(platform: Platform, job_id: str) -> dict[str, Any] | None:
+    from streams.topics import internal_topic
+
+    topic = internal_topic(env=platform.env, name="replay-progress")
+    consumer = Consumer(
+        {
+            "bootstrap.servers": platform.bootstrap,
+            "group.id": f"probe-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([topic])
+    latest = None
+    try:
+        idle = 0
+        while idle < 3:
+            message = consumer.poll(0.5)
+            if message is None:
+                idle += 1
+                continue
+            if message.error() is None and message.key() == job_id.encode():
+                latest = json.loads(message.value())
+    finally:
+        consumer.close()
+    return latest

@@ -19,11 +19,22 @@ from connectors.webhook_signatures import standard_webhooks_headers, verify_stan
 from devkit.kafka_broker import free_port
 from devkit.receiver import ReceiverThread
 from streams import envelope
+from streams.replay import REDELIVER, RETRANSFORM, ReplayCommand, ReplayFilter
 from streams.secrets import encrypt
 from streams.spec import SchemaRef, SignatureSpec
 from streams.topics import Variant
 from tests.conftest import WorkerProcess, wait_for
-from tests.e2e.kit import Platform, body_of, delivered_ids, destination, headers_of, read_topic
+from tests.e2e.kit import (
+    Platform,
+    body_of,
+    delivered_ids,
+    destination,
+    dlq_end_offsets,
+    headers_of,
+    latest_progress,
+    read_topic,
+    send_command,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -337,4 +348,59 @@ def test_a_pending_retry_survives_a_killed_worker(kafka_bootstrap, receiver, tmp
         wait_for(lambda: len(received(receiver)) >= 2, what="the retry after the restart")
     finally:
         worker.stop()
+    assert [r.headers["Idempotency-Key"] for r in received(receiver)] == [event_id, event_id]
+
+
+def test_replay_after_a_mapping_fix_delivers_once_with_the_same_event_id(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    platform.stream("fixme")
+    dest = [destination(receiver.url)]
+    platform.pipeline("fixme", source="fixme", mapping='{"total": $number(amount)}', destinations=dest)
+    [bad_id] = platform.ingest_accepted(dp_worker.url, "fixme", {"amount": "12,50"})
+    dlq = platform.topic("fixme", Variant.DLQ)
+    [dead] = read_topic(platform.bootstrap, dlq, expect=1)
+    assert headers_of(dead)[envelope.ERROR_TYPE] == "D3030"
+
+    # The fix: a new revision whose mapping understands decimal commas.
+    fixed = '{"total": $number($replace(amount, ",", "."))}'
+    platform.pipeline("fixme", source="fixme", mapping=fixed, destinations=dest, revision=2)
+    command = ReplayCommand(
+        job_id="job-1",
+        action="run",
+        dlq_topic=dlq,
+        target=RETRANSFORM,
+        end_offsets=dlq_end_offsets(platform.bootstrap, dlq, 2),
+        filter=ReplayFilter(stages=("transform",)),
+        rate_per_s=50,
+    )
+    send_command(platform, command)
+    [delivered] = wait_for(lambda: received(receiver), what="the replayed event")
+    assert delivered.json() == {"total": 12.5}
+    assert delivered.headers["Idempotency-Key"] == bad_id
+    progress = wait_for(
+        lambda: (p := latest_progress(platform, "job-1")) and p["state"] == "completed" and p, what="job completion"
+    )
+    assert (progress["matched"], progress["replayed"], progress["skipped"]) == (1, 1, 0)
+
+    send_command(platform, command)  # running a finished job again replays nothing
+    time.sleep(3)
+    assert len(received(receiver)) == 1
+
+
+def test_redeliver_sends_a_deliver_stage_failure_to_its_destination_again(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
+    control(receiver, statuses=[410])
+    platform.stream("gone")
+    platform.pipeline("gone", source="gone", destinations=[destination(receiver.url)])
+    [event_id] = platform.ingest_accepted(dp_worker.url, "gone", {"n": 1})
+    dlq = platform.topic("gone", Variant.DLQ)
+    [dead] = read_topic(platform.bootstrap, dlq, expect=1)
+    assert headers_of(dead)[envelope.ERROR_TYPE] == "HTTP410"
+    command = ReplayCommand(
+        job_id="job-2",
+        action="run",
+        dlq_topic=dlq,
+        target=REDELIVER,
+        end_offsets=dlq_end_offsets(platform.bootstrap, dlq, 2),
+    )
+    send_command(platform, command)
+    wait_for(lambda: len(received(receiver)) == 2, what="the re-delivery")
     assert [r.headers["Idempotency-Key"] for r in received(receiver)] == [event_id, event_id]

@@ -1,0 +1,178 @@
+"""Replay stage: runs the replay jobs whose commands land on this worker's partitions.
+
+Commands come on the compacted `replay-commands` topic through the consumer group
+`switchyard-<env>-replay`, so each job runs on exactly one worker; if that worker dies, the
+partition (and the job) moves to another, which resumes from the last checkpoint published on
+`replay-progress`. The group never commits: on every assignment it reads the commands from the
+start and skips jobs whose progress says they finished, so a finished job is never run twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+
+from streams.consumer_loop import to_record
+from streams.exceptions import InvalidSpec
+from streams.ratelimit import TokenBucket
+from streams.replay import NotReplayable, ReplayCommand, ReplayProgress, replay_record
+
+logger = logging.getLogger("switchyard.replay")
+
+CHECKPOINT_EVERY = 200
+
+
+class ReplayStage:
+    def __init__(
+        self,
+        *,
+        commands_topic: str,
+        progress_topic: str,
+        consumer_factory: Callable[[], AIOKafkaConsumer],
+        reader_factory: Callable[[], AIOKafkaConsumer],
+        producer: AIOKafkaProducer,
+        progress: dict[str, ReplayProgress],
+        worker_id: str,
+    ) -> None:
+        self._commands_topic = commands_topic
+        self._progress_topic = progress_topic
+        self._consumer_factory = consumer_factory
+        self._reader_factory = reader_factory
+        self._producer = producer
+        self._progress = progress  # kept current by a follower of the progress topic
+        self._worker_id = worker_id
+        self._jobs: dict[str, asyncio.Task[None]] = {}
+        self._cancelled: set[str] = set()
+
+    async def run(self) -> None:
+        consumer = self._consumer_factory()
+        stage = self
+
+        class Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
+            async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+                for task in stage._jobs.values():
+                    task.cancel()  # another worker takes over from the last checkpoint
+                stage._jobs.clear()
+
+            async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+                if assigned:
+                    await consumer.seek_to_beginning(*assigned)
+
+        await consumer.start()
+        consumer.subscribe([self._commands_topic], listener=Rewind())
+        try:
+            while True:
+                batch = await consumer.getmany(timeout_ms=500)
+                for messages in batch.values():
+                    for message in messages:
+                        self._on_command(message.value)
+        finally:
+            for task in self._jobs.values():
+                task.cancel()
+            await consumer.stop()
+
+    def _on_command(self, raw: bytes | None) -> None:
+        if not raw:
+            return
+        try:
+            command = ReplayCommand.from_json(raw)
+        except InvalidSpec as exc:
+            logger.error("ignoring replay command: %s", exc)
+            return
+        running = self._jobs.get(command.job_id)
+        if command.action == "cancel":
+            self._cancelled.add(command.job_id)
+            if running is not None and not running.done():
+                running.cancel()  # the job publishes its own final "cancelled" checkpoint
+                return
+            progress = self._progress.get(command.job_id) or ReplayProgress(command.job_id)
+            if not progress.finished:
+                progress.state = "cancelled"
+                self._jobs[command.job_id] = asyncio.create_task(self._publish(progress))
+            return
+        if running is not None and not running.done():
+            return
+        progress = self._progress.get(command.job_id)
+        if progress is not None and progress.finished:
+            return
+        self._jobs[command.job_id] = asyncio.create_task(self._run_job(command))
+
+    async def _run_job(self, command: ReplayCommand) -> None:
+        known = self._progress.get(command.job_id)
+        progress = ReplayProgress(command.job_id) if known is None else ReplayProgress.from_json(known.to_json())
+        progress.state, progress.worker = "running", self._worker_id
+        bucket = TokenBucket(rate_per_s=command.rate_per_s, burst=max(1, int(command.rate_per_s)))
+        reader = self._reader_factory()
+        await reader.start()
+        try:
+            partitions = [TopicPartition(command.dlq_topic, p) for p in sorted(command.end_offsets)]
+            reader.assign(partitions)
+            for tp in partitions:
+                reader.seek(tp, progress.next_offsets.get(tp.partition, 0))
+            since_checkpoint = 0
+            while not self._done(progress, command):
+                batch = await reader.getmany(timeout_ms=500, max_records=100)
+                if not batch:
+                    # Offsets can have gaps (compaction, retention): the position is what counts.
+                    for tp in partitions:
+                        position = await reader.position(tp)
+                        if position >= command.end_offsets[tp.partition]:
+                            progress.next_offsets[tp.partition] = command.end_offsets[tp.partition]
+                for tp, messages in batch.items():
+                    end = command.end_offsets[tp.partition]
+                    for message in messages:
+                        if message.offset >= end:
+                            reader.pause(tp)  # this partition is done: the end was fixed at job creation
+                            break
+                        await self._replay_one(command, progress, to_record(message), bucket)
+                        progress.next_offsets[tp.partition] = message.offset + 1
+                        since_checkpoint += 1
+                if since_checkpoint >= CHECKPOINT_EVERY:
+                    await self._publish(progress)
+                    since_checkpoint = 0
+            progress.state = "completed"
+            await self._publish(progress)
+            logger.info("replay %s completed: %s", command.job_id, progress)
+        except asyncio.CancelledError:
+            # Cancelled by a command: final. Cancelled by a rebalance: the checkpoint lets the next owner resume.
+            if command.job_id in self._cancelled:
+                progress.state = "cancelled"
+            await asyncio.shield(self._publish(progress))
+            raise
+        except Exception as exc:
+            logger.exception("replay %s failed", command.job_id)
+            progress.state, progress.message = "failed", str(exc)[:500]
+            await self._publish(progress)
+        finally:
+            await reader.stop()
+
+    @staticmethod
+    def _done(progress: ReplayProgress, command: ReplayCommand) -> bool:
+        return all(progress.next_offsets.get(p, 0) >= end for p, end in command.end_offsets.items())
+
+    async def _replay_one(self, command: ReplayCommand, progress: ReplayProgress, record, bucket) -> None:  # type: ignore[no-untyped-def]
+        if not command.filter.matches(record):
+            return
+        progress.matched += 1
+        try:
+            out = replay_record(record, target=command.target, job_id=command.job_id, now_ms=int(time.time() * 1000))
+        except NotReplayable:
+            progress.skipped += 1
+            return
+        while (wait := bucket.take()) > 0:  # the job's rate limit: replays never flood live traffic
+            await asyncio.sleep(wait)
+        try:
+            await (await self._producer.send(out.topic, value=out.value, key=out.key, headers=out.headers))
+            progress.replayed += 1
+        except Exception:
+            logger.exception("replay %s: could not produce %s@%d", command.job_id, record.topic, record.offset)
+            progress.failed += 1
+
+    async def _publish(self, progress: ReplayProgress) -> None:
+        progress.updated_at = time.time()
+        self._progress[progress.job_id] = progress
+        await (await self._producer.send(self._progress_topic, key=progress.job_id.encode(), value=progress.to_json()))
