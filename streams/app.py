@@ -31,7 +31,14 @@ from streams.destinations import DestinationStates
 from streams.idempotency import IdempotencyStore
 from streams.kafka_clients import make_group_consumer, make_producer, make_reader
 from streams.mapping import MappingCache
-from streams.observability import INGEST_REQUESTS, INGESTED_EVENTS, UNDELIVERED, json_logging_config, log_context
+from streams.observability import (
+    INGEST_REQUESTS,
+    INGESTED_EVENTS,
+    UNDELIVERED,
+    json_logging_config,
+    log_context,
+    pipeline_snapshot,
+)
 from streams.registry import SpecRegistry
 from streams.replay import ReplayProgress
 from streams.replay_stage import ReplayStage
@@ -173,7 +180,7 @@ class DataPlane(Service):
                 validators=self.validators,
                 producer=self.producer,
             )
-            return self._consumer_loop(f"transform-{pipeline_id}", key[2], stage.handle, stage.paused)
+            return self._consumer_loop(f"transform-{pipeline_id}", pipeline_id, key[2], stage.handle, stage.paused)
         destination_id = key[2]
         delivery = DeliveryStage(
             pipeline_id=pipeline_id,
@@ -183,13 +190,15 @@ class DataPlane(Service):
             states=self.states,
             producer=self.producer,
         )
-        return self._consumer_loop(f"deliver-{pipeline_id}-{destination_id}", key[3], delivery.handle, delivery.paused)
+        name = f"deliver-{pipeline_id}-{destination_id}"
+        return self._consumer_loop(name, pipeline_id, key[3], delivery.handle, delivery.paused)
 
-    def _consumer_loop(self, name: str, topic: str, handle, paused) -> Runner:  # type: ignore[no-untyped-def]
+    def _consumer_loop(self, name: str, pipeline: str, topic: str, handle, paused) -> Runner:  # type: ignore[no-untyped-def]
         group = f"switchyard-{settings.env}-{name}"
         loop = ConsumerLoop(
             name=name,
             group=group,
+            pipeline=pipeline,
             consumer_factory=lambda: make_group_consumer(
                 settings, group=group, client_id=f"{settings.worker_id}-{name}"
             ),
@@ -259,6 +268,21 @@ class DataPlane(Service):
     @Service.timer(5.0)
     async def _publish_ages(self) -> None:
         UNDELIVERED.publish(time.time())
+
+    @Service.timer(15.0)
+    async def _publish_worker_stats(self) -> None:
+        """Cumulative per-pipeline counters of this worker; the control plane charts their deltas."""
+        if self.producer is None:
+            return
+        value = {
+            "worker": settings.worker_id,
+            "at": time.time(),
+            "pipelines": pipeline_snapshot(),
+            "destinations": self.states.snapshots(),
+        }
+        key = f"worker:{settings.worker_id}".encode()
+        with contextlib.suppress(Exception):  # stats are best effort; the next tick tries again
+            await self.producer.send(STATUS_TOPIC, key=key, value=json.dumps(value).encode())
 
 
 data_plane = DataPlane()

@@ -46,6 +46,7 @@ class ConsumerLoop:
         *,
         name: str,
         group: str,
+        pipeline: str,
         consumer_factory: Callable[[], AIOKafkaConsumer],
         topics: list[str],
         handle: BatchHandler,
@@ -53,6 +54,7 @@ class ConsumerLoop:
     ) -> None:
         self.name = name
         self.group = group
+        self.pipeline = pipeline
         self._factory = consumer_factory
         self._topics = topics
         self._handle = handle
@@ -82,7 +84,9 @@ class ConsumerLoop:
         for tp, records in batch.items():
             highwater = consumer.highwater(tp)
             if highwater is not None:
-                CONSUMER_LAG.labels(self.group, tp.topic, tp.partition).set(max(0, highwater - records[-1].offset - 1))
+                CONSUMER_LAG.labels(self.group, self.pipeline, tp.topic, tp.partition).set(
+                    max(0, highwater - records[-1].offset - 1)
+                )
         if paused:  # fetched just before the pause took effect: read them again later
             self._rewind(consumer, {tp: records[0].offset for tp, records in batch.items()})
             return
@@ -95,7 +99,9 @@ class ConsumerLoop:
             await asyncio.sleep(1)
             return
         offsets = {tp: commit_to.get(tp, records[-1].offset + 1) for tp, records in batch.items()}
-        await consumer.commit({tp: offset for tp, offset in offsets.items() if offset > batch[tp][0].offset})
+        progressed = {tp: offset for tp, offset in offsets.items() if offset > batch[tp][0].offset}
+        if progressed:  # nothing handled (e.g. the circuit opened): nothing to commit
+            await consumer.commit(progressed)
         self._rewind(consumer, {tp: o for tp, o in offsets.items() if o <= batch[tp][-1].offset})
 
     @staticmethod

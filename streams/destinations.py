@@ -37,7 +37,9 @@ class DestinationStates:
         self._on_change = on_change
 
     def get(self, spec: HttpDestinationSpec) -> DestinationRuntime:
-        state = self._states.get(spec.id)
+        # One destination shared by several pipelines is one health; the URL guards against id reuse.
+        key = f"{spec.id} {spec.url}"
+        state = self._states.get(key)
         if state is None or state.max_concurrency != spec.max_concurrency:
             breaker = (
                 state.breaker
@@ -50,7 +52,7 @@ class DestinationStates:
                 limit=asyncio.Semaphore(spec.max_concurrency),
                 max_concurrency=spec.max_concurrency,
             )
-            self._states[spec.id] = state
+            self._states[key] = state
         return state
 
     def record(self, state: DestinationRuntime, *, success: bool) -> None:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("switchyard_log_context", default=None)
@@ -67,7 +67,7 @@ DELIVERY_SECONDS = Histogram(
 )
 CIRCUIT_STATE = Gauge("switchyard_circuit_state", "Circuit breaker: 0 closed, 1 half open, 2 open.", ["destination"])
 CONSUMER_LAG = Gauge(
-    "switchyard_consumer_lag", "Records behind the end of the partition.", ["group", "topic", "partition"]
+    "switchyard_consumer_lag", "Records behind the end of the partition.", ["group", "pipeline", "topic", "partition"]
 )
 OLDEST_UNDELIVERED = Gauge(
     "switchyard_oldest_undelivered_seconds",
@@ -105,3 +105,30 @@ class UndeliveredAges:
 
 
 UNDELIVERED = UndeliveredAges()
+
+_SNAPSHOT_METRICS = {
+    "switchyard_events_total": "events",
+    "switchyard_dlq_events_total": "dlq",
+    "switchyard_consumer_lag": "lag",
+    "switchyard_oldest_undelivered_seconds": "oldest_undelivered_s",
+}
+
+
+def pipeline_snapshot(registry: CollectorRegistry = REGISTRY) -> dict[str, dict[str, Any]]:
+    """Per pipeline, this worker's counters and gauges, for the status topic (the control plane's charts)."""
+    out: dict[str, dict[str, Any]] = {}
+    for metric in registry.collect():
+        for sample in metric.samples:
+            name = _SNAPSHOT_METRICS.get(sample.name)
+            pipeline = sample.labels.get("pipeline")
+            if name is None or not pipeline:
+                continue
+            entry = out.setdefault(pipeline, {"events": {}, "dlq": 0.0, "lag": 0.0, "oldest_undelivered_s": 0.0})
+            if name == "events":
+                key = f"{sample.labels['stage']}:{sample.labels['outcome']}"
+                entry["events"][key] = entry["events"].get(key, 0.0) + sample.value
+            elif name == "oldest_undelivered_s":
+                entry[name] = max(entry[name], sample.value)
+            else:
+                entry[name] += sample.value
+    return out

@@ -169,8 +169,8 @@ def test_a_timeout_is_retried(platform, dp_worker, receiver) -> None:  # type: i
 def test_a_down_destination_does_not_stop_another_pipeline(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
     platform.stream("shared")
     dead_url = f"http://127.0.0.1:{free_port()}/nobody"
-    platform.pipeline("to-dead", source="shared", destinations=[destination(dead_url, retry_schedule_s=(60,))])
-    platform.pipeline("to-live", source="shared", destinations=[destination(receiver.url)])
+    platform.pipeline("to-dead", source="shared", destinations=[destination(dead_url, "dead", retry_schedule_s=(60,))])
+    platform.pipeline("to-live", source="shared", destinations=[destination(receiver.url, "live")])
     ids = platform.ingest_accepted(dp_worker.url, "shared", [{"n": i} for i in range(20)])
     wait_for(lambda: set(delivered_ids(receiver)) >= set(ids), what="the live pipeline's deliveries")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
+from control.outbox.relay import outbox_relay_drain
 from control.pipelines import services
+from control.streams.services import stream_get_or_create
 from control.workspaces.services import workspace_get_or_create
 from tests.conftest import wait_for
 
@@ -35,15 +37,16 @@ def _ingest(worker, workspace: str, stream: str, body: dict, correlation_id: str
 
 def test_event_is_transformed_and_delivered_with_its_ids(platform_env, worker, receiver) -> None:  # type: ignore[no-untyped-def]
     workspace, _ = workspace_get_or_create(slug="shop", name="Shop")
-    orders, _ = services.stream_get_or_create(workspace=workspace, name="orders", partitions=2)
-    pipeline = services.pipeline_create(
+    orders, _ = stream_get_or_create(workspace=workspace, name="orders", partitions=2)
+    pipeline = services.pipeline_quickstart(
         workspace=workspace,
         name="orders-out",
         source=orders,
         target=orders,
-        mapping=MAPPING,
+        expression=MAPPING,
         destination_url=f"{receiver.url}/hooks/orders",
     )
+    outbox_relay_drain()  # the relay process's job; the test's transaction never commits, so run it here
 
     # The stream and pipeline were created after the worker started: it must pick both up by itself.
     event_id = wait_for(
@@ -57,8 +60,8 @@ def test_event_is_transformed_and_delivered_with_its_ids(platform_env, worker, r
     assert delivered.headers["X-Correlation-ID"] == "corr-e2e-1"
 
     # A new mapping revision is used for the next event, without a restart.
-    pipeline.mapping = '{"order": id, "revision": 2}'
-    services.pipeline_save(pipeline=pipeline)
+    services.pipeline_mapping_change(pipeline=pipeline, expression='{"order": id, "revision": 2}')
+    outbox_relay_drain()
     wait_for(
         lambda: _deliveries_after_change(worker, receiver), timeout=60, what="the new mapping revision to take effect"
     )

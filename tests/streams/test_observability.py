@@ -7,7 +7,16 @@ import json
 import logging
 import logging.config
 
-from streams.observability import OLDEST_UNDELIVERED, UndeliveredAges, json_logging_config, log_context
+from streams.observability import (
+    CONSUMER_LAG,
+    DLQ_EVENTS,
+    EVENTS,
+    OLDEST_UNDELIVERED,
+    UndeliveredAges,
+    json_logging_config,
+    log_context,
+    pipeline_snapshot,
+)
 
 
 def test_log_lines_are_json_with_the_event_context() -> None:
@@ -37,3 +46,14 @@ def test_undelivered_age_is_the_oldest_of_all_sources() -> None:
     ages.replace("retry", {})
     ages.set("p1", "deliver:d1", None)
     assert ages.publish(now_s=130.0) == {"p1": 0.0, "p2": 0.0}
+
+
+def test_pipeline_snapshot_groups_this_workers_metrics_by_pipeline() -> None:
+    EVENTS.labels("snap-p", "deliver", "delivered").inc(3)
+    DLQ_EVENTS.labels("snap-p", "transform", "T2001").inc()
+    CONSUMER_LAG.labels("g1", "snap-p", "t", "0").set(4)
+    CONSUMER_LAG.labels("g1", "snap-p", "t", "1").set(6)
+    snapshot = pipeline_snapshot()["snap-p"]
+    assert snapshot["events"]["deliver:delivered"] == 3
+    assert snapshot["dlq"] == 1
+    assert snapshot["lag"] == 10
