@@ -4,8 +4,9 @@ FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=control.settings
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+# No DJANGO_SETTINGS_MODULE here: manage.py and control/wsgi.py set it for the control plane, and
+# the worker must not have it (faust's Django fixup would set Django up inside the data plane).
 
 # Unprivileged runtime user. It owns /app itself (the worker keeps its local table state in the working
 # directory), but not the code copied into it.

@@ -126,32 +126,17 @@ class DataPlane(Service):
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
         await admin.start()
         try:
-            day_ms = str(int(settings.idempotency_window_s * 1000))
+            compact = {"cleanup.policy": "compact"}
+            window_ms = str(int(settings.idempotency_window_s * 1000))
+            wanted = {  # name: (partitions, config)
+                IDEMPOTENCY_TOPIC: (3, {"cleanup.policy": "compact,delete", "retention.ms": window_ms}),
+                STATUS_TOPIC: (1, compact),
+                REPLAY_COMMANDS_TOPIC: (3, compact),
+                REPLAY_PROGRESS_TOPIC: (1, compact),
+            }
             topics = [
-                NewTopic(
-                    IDEMPOTENCY_TOPIC,
-                    num_partitions=3,
-                    replication_factor=settings.replication_factor,
-                    topic_configs={"cleanup.policy": "compact,delete", "retention.ms": day_ms},
-                ),
-                NewTopic(
-                    STATUS_TOPIC,
-                    num_partitions=1,
-                    replication_factor=settings.replication_factor,
-                    topic_configs={"cleanup.policy": "compact"},
-                ),
-                NewTopic(
-                    REPLAY_COMMANDS_TOPIC,
-                    num_partitions=3,
-                    replication_factor=settings.replication_factor,
-                    topic_configs={"cleanup.policy": "compact"},
-                ),
-                NewTopic(
-                    REPLAY_PROGRESS_TOPIC,
-                    num_partitions=1,
-                    replication_factor=settings.replication_factor,
-                    topic_configs={"cleanup.policy": "compact"},
-                ),
+                NewTopic(name, num_partitions=n, replication_factor=settings.replication_factor, topic_configs=config)
+                for name, (n, config) in wanted.items()
             ]
             existing = set(await admin.list_topics())
             missing = [t for t in topics if t.name not in existing]
