@@ -18,7 +18,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
-from connectors.webhook_signatures import standard_webhooks_headers
+from connectors.webhook_signatures import SignatureInvalid, standard_webhooks_headers
 from streams.exceptions import DeliveryFailed
 from streams.secrets import SecretError, decrypt
 from streams.spec import HttpDestinationSpec
@@ -162,7 +162,7 @@ class HttpDestination:
             raise RuntimeError("HttpDestination.setup() was not called")
         try:
             headers = request_headers(destination, body=body, event_id=event_id, correlation_id=correlation_id)
-        except SecretError as exc:
+        except (SecretError, SignatureInvalid) as exc:
             # A configuration problem, not the event's: retry (it may be fixed), never send unauthenticated.
             raise DeliveryFailed(str(exc), error_type="SecretError", retry_after=60.0) from exc
         check_literal_host(URL(destination.url).host, allow_private=self._allow_private)

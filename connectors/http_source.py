@@ -27,7 +27,7 @@ from streams.idempotency import IdempotencyStore, StoredAnswer
 from streams.keys import extract_key
 from streams.ratelimit import RateLimiter
 from streams.registry import SpecRegistry
-from streams.secrets import decrypt, hash_ingest_key
+from streams.secrets import SecretError, decrypt, hash_ingest_key
 from streams.spec import SignatureSpec, SourceSpec
 
 logger = logging.getLogger("switchyard.ingest")
@@ -166,6 +166,11 @@ def verify_signature(signature: SignatureSpec, headers: Mapping[str, str], body:
             raise SignatureInvalid(f"unknown signature type {signature.type!r}")
     except SignatureInvalid as exc:
         raise IngestRefused(401, "invalid_signature", f"the request signature does not verify: {exc}") from exc
+    except SecretError as exc:
+        logger.error("cannot verify a %s signature: %s", signature.type, exc)
+        raise IngestRefused(
+            503, "signature_unavailable", "the platform cannot verify this stream's signatures right now; retry later"
+        ) from exc
 
 
 class IngestService:
@@ -181,7 +186,7 @@ class IngestService:
         idempotency: IdempotencyStore,
         idempotency_topic: str,
         limiter: RateLimiter | None = None,
-        ready: asyncio.Event | None = None,
+        ready: list[asyncio.Event] | None = None,
     ) -> None:
         self._registry = registry
         self._producer = producer
@@ -190,7 +195,7 @@ class IngestService:
         self._idempotency = idempotency
         self._idempotency_topic = idempotency_topic
         self._limiter = limiter or RateLimiter()
-        self._ready = ready
+        self._ready = ready or []
 
     async def handle(self, *, workspace: str, stream: str, headers: Mapping[str, str], body: bytes) -> Answer:
         try:
@@ -199,7 +204,7 @@ class IngestService:
             return Answer(refusal.status, refusal.body(), refusal.headers)
 
     async def _handle(self, *, workspace: str, stream: str, headers: Mapping[str, str], body: bytes) -> Answer:
-        if self._ready is not None and not self._ready.is_set():
+        if not all(event.is_set() for event in self._ready):
             raise IngestRefused(503, "not_ready", "the worker is still loading its configuration; retry shortly")
         source = self._registry.source(workspace, stream)
         if source is None:

@@ -110,7 +110,8 @@ class DataPlane(Service):
             max_body_bytes=settings.ingest_max_body_bytes,
             idempotency=self.idempotency,
             idempotency_topic=IDEMPOTENCY_TOPIC,
-            ready=self.config.caught_up,
+            # Not before every spec and every remembered Idempotency-Key answer is loaded.
+            ready=[self.config.caught_up, self.idempotency_follower.caught_up],
         )
 
     async def on_stop(self) -> None:
@@ -281,7 +282,7 @@ async def ingest_view(request: web.Request) -> web.Response:
             workspace=workspace, stream=stream, headers=request.headers, body=await request.read()
         )
     INGEST_REQUESTS.labels(str(answer.status)).inc()
-    if answer.status == 202:
+    if answer.status == 202 and "Idempotent-Replayed" not in answer.headers:
         INGESTED_EVENTS.labels(workspace, stream).inc(len(answer.body.get("event_ids", ())))
     return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 

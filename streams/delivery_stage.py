@@ -69,8 +69,6 @@ async def attempt_delivery(
     """One attempt. Returns None when delivered, the retry/DLQ record to produce on failure, or
     False when the circuit breaker did not allow an attempt (the record is not handled)."""
     state = states.get(destination)
-    if not state.breaker.allow():
-        return False
     event_id = (
         envelope.header(record.headers, envelope.EVENT_ID) or f"{record.topic}:{record.partition}:{record.offset}"
     )
@@ -91,8 +89,12 @@ async def attempt_delivery(
 async def _attempt(  # type: ignore[no-untyped-def]
     sink: HttpDestination, states: DestinationStates, state, spec, destination, record, event_id: str, attempts: int
 ) -> Outgoing | bool | None:
-    started = time.monotonic()
     async with state.limit:
+        # Asked only once a slot is free: when the circuit opens, the records still queued for a
+        # slot stop at once instead of each waiting out its timeout.
+        if not state.breaker.allow():
+            return False
+        started = time.monotonic()
         try:
             status = await sink.send(
                 destination,

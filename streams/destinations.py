@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +76,10 @@ class DestinationStates:
 
     @staticmethod
     def snapshot(state: DestinationRuntime) -> dict[str, Any]:
-        return {"destination": state.id, **state.breaker.snapshot(), **state.stats}
+        snapshot = {"destination": state.id, **state.breaker.snapshot(), **state.stats}
+        if snapshot.get("open_until") is not None:  # the breaker's clock is monotonic; readers want wall time
+            snapshot["open_until"] = time.time() + (snapshot["open_until"] - time.monotonic())
+        return snapshot
 
     def snapshots(self) -> list[dict[str, Any]]:
         return [self.snapshot(s) for s in self._states.values()]

@@ -80,6 +80,9 @@ class RetryStage:
         self._pending: dict[TopicPartition, set[int]] = defaultdict(set)
         self._next_offset: dict[TopicPartition, int] = {}
         self._inflight: set[asyncio.Task[None]] = set()
+        # Highest attempt seen per (event, destination): after a crash the older record of a chain
+        # is read again next to its successor; only the successor may go on (no forked chains).
+        self._latest_attempt: dict[tuple[str, str], int] = {}
         self._consumer: AIOKafkaConsumer | None = None
 
     @property
@@ -113,6 +116,8 @@ class RetryStage:
         due_at = int(due_ms) / 1000 if due_ms and due_ms.isdigit() else 0.0
         self._pending[tp].add(record.offset)
         self._next_offset[tp] = record.offset + 1
+        chain = _chain(record)
+        self._latest_attempt[chain] = max(self._latest_attempt.get(chain, 0), _attempts(record))
         heapq.heappush(self._heap, _Due(due_at, next(self._seq), tp, record))
 
     def _dispatch_due(self) -> None:
@@ -130,6 +135,9 @@ class RetryStage:
         pipeline_id = envelope.header(record.headers, envelope.PIPELINE)
         spec = self._registry.pipeline(pipeline_id) if pipeline_id else None
         destination = find_destination(spec, envelope.header(record.headers, envelope.DESTINATION) or "")
+        if _attempts(record) < self._latest_attempt.get(_chain(record), 0):
+            self._pending.get(item.tp, set()).discard(record.offset)  # superseded by a later attempt
+            return
         try:
             if spec is None or destination is None:
                 error = DeliveryFailed(
@@ -152,6 +160,8 @@ class RetryStage:
                     return
                 if isinstance(outcome, Outgoing):
                     await self._produce(outcome)
+                if outcome is None or (isinstance(outcome, Outgoing) and outcome.topic.endswith(".dlq")):
+                    self._latest_attempt.pop(_chain(record), None)  # the chain has ended
         except Exception:
             # Not handled: retry it shortly rather than lose it (the offset stays uncommitted).
             logger.exception("retry of %s[%d]@%d failed unexpectedly", record.topic, record.partition, record.offset)
@@ -194,6 +204,11 @@ class RetryStage:
             self._next_offset.pop(tp, None)
         self._heap = [item for item in self._heap if item.tp not in revoked]
         heapq.heapify(self._heap)
+
+
+def _chain(record: Record) -> tuple[str, str]:
+    event_id = envelope.header(record.headers, envelope.EVENT_ID) or f"{record.topic}@{record.offset}"
+    return event_id, envelope.header(record.headers, envelope.DESTINATION) or ""
 
 
 def _attempts(record: Record) -> int:
