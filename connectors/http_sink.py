@@ -146,7 +146,9 @@ class HttpDestination:
         self._session: aiohttp.ClientSession | None = None
 
     async def setup(self) -> None:
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow_private=self._allow_private), limit=200)
+        # No global cap: each destination's own concurrency limit bounds its connections, so a few
+        # slow destinations cannot use up a shared pool and starve the others.
+        connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow_private=self._allow_private), limit=0)
         self._session = aiohttp.ClientSession(connector=connector)
 
     async def close(self) -> None:

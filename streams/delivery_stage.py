@@ -147,15 +147,16 @@ class DeliveryStage:
         self._producer = producer
 
     def paused(self) -> bool:
-        destination = find_destination(self._registry.pipeline(self.pipeline_id), self.destination_id)
-        if destination is None:
-            return True
+        spec = self._registry.pipeline(self.pipeline_id)
+        destination = find_destination(spec, self.destination_id)
+        if spec is None or destination is None or not spec.is_active:
+            return True  # a paused pipeline holds its deliveries too: they wait in Kafka
         return self._states.get(destination).breaker.state == CircuitState.OPEN
 
     async def handle(self, batch: Batch) -> dict[TopicPartition, int] | None:
         spec = self._registry.pipeline(self.pipeline_id)
         destination = find_destination(spec, self.destination_id)
-        if spec is None or destination is None:
+        if spec is None or destination is None or not spec.is_active:
             return {tp: records[0].offset for tp, records in batch.items()}
         commit_to: dict[TopicPartition, int] = {}
         source = f"deliver:{destination.id}"

@@ -144,6 +144,9 @@ class RetryStage:
                     "the pipeline or destination of this retry no longer exists", error_type="UnknownDestination"
                 )
                 await self._produce(dead_letter(record, error, attempts=_attempts(record), pipeline=spec))
+            elif not spec.is_active:  # paused: hold the retry, spend no attempt
+                heapq.heappush(self._heap, _Due(time.time() + 5, next(self._seq), item.tp, record))
+                return
             else:
                 outcome = await attempt_delivery(
                     sink=self._sink,
