@@ -24,6 +24,7 @@ from aiokafka.errors import KafkaError
 from connectors.webhook_signatures import SignatureInvalid, verify_hmac_sha256, verify_standard_webhooks
 from streams import envelope
 from streams.idempotency import IdempotencyStore, StoredAnswer
+from streams.jsonutil import compact_dumps, strict_loads
 from streams.keys import extract_key
 from streams.ratelimit import RateLimiter
 from streams.registry import SpecRegistry
@@ -93,19 +94,21 @@ def parse_events(*, content_type: str | None, body: bytes, max_bytes: int, max_b
         for number, line in enumerate(text.splitlines()):
             if line.strip():
                 try:
-                    json.loads(line)
+                    strict_loads(line)
                 except json.JSONDecodeError as exc:
                     raise _invalid_json(exc, line_offset=number) from exc
+                except ValueError as exc:
+                    raise IngestRefused(400, "invalid_json", f"line {number + 1} is not valid JSON: {exc}") from exc
                 events.append(line.strip().encode())
     else:
         try:
-            document = json.loads(text)
+            document = strict_loads(text)
         except json.JSONDecodeError as exc:
             raise _invalid_json(exc) from exc
-        if isinstance(document, list):
-            events = [json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode() for item in document]
-        else:
-            events = [body]
+        except ValueError as exc:
+            raise IngestRefused(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+        # A single event is stored byte for byte; a batch's events are re-serialized one by one.
+        events = [compact_dumps(item) for item in document] if isinstance(document, list) else [body]
     if not events:
         raise IngestRefused(400, "empty_batch", "the body holds no event")
     if max_batch is not None and len(events) > max_batch:

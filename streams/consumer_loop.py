@@ -59,6 +59,7 @@ class ConsumerLoop:
         self._topics = topics
         self._handle = handle
         self._paused = paused
+        self._commit_task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         consumer = self._factory()
@@ -69,6 +70,7 @@ class ConsumerLoop:
             while True:
                 await self._step(consumer)
         finally:
+            await self._commit_done()
             await consumer.stop()
 
     async def _step(self, consumer: AIOKafkaConsumer) -> None:
@@ -101,8 +103,23 @@ class ConsumerLoop:
         offsets = {tp: commit_to.get(tp, records[-1].offset + 1) for tp, records in batch.items()}
         progressed = {tp: offset for tp, offset in offsets.items() if offset > batch[tp][0].offset}
         if progressed:  # nothing handled (e.g. the circuit opened): nothing to commit
-            await consumer.commit(progressed)
+            # The commit's round trip overlaps the next poll (bench: ~14 ms per hop); commits stay in
+            # order because each waits for the one before.
+            await self._commit_done()
+            self._commit_task = asyncio.create_task(self._commit(consumer, progressed))
         self._rewind(consumer, {tp: o for tp, o in offsets.items() if o <= batch[tp][-1].offset})
+
+    async def _commit_done(self) -> None:
+        if self._commit_task is not None:
+            await self._commit_task
+            self._commit_task = None
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:
+            # Not lost: without the commit these records are read again after the next rebalance.
+            logger.warning("%s: commit failed (%s); the records will be handled again", self.name, exc)
 
     @staticmethod
     def _rewind(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:

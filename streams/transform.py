@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from streams import envelope
 from streams.envelope import Headers
 from streams.exceptions import EventError, ValidationFailed
+from streams.jsonutil import strict_loads
 from streams.keys import extract_key
 from streams.mapping import MappingCache, apply_mapping
 from streams.spec import PipelineSpec, SchemaRef
@@ -49,7 +50,7 @@ def transform_event(
         raise ValidationFailed("the record has no value (a tombstone)", error_type="EmptyValue")
     try:
         document = record.value.decode("utf-8")
-        event = json.loads(document)
+        event = strict_loads(document)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValidationFailed(f"the value is not JSON: {exc}", error_type="InvalidJson") from exc
     validators = validators or ValidatorCache()

@@ -1,4 +1,9 @@
-"""JSON Schema validation shared by both planes: checked on save, compiled once per version on the worker."""
+"""JSON Schema validation shared by both planes: checked on save, compiled once per version on the worker.
+
+Schemas are checked against their meta-schema with `jsonschema` (clear messages, used on save);
+events are validated with `jsonschema-rs` (Rust), which took 1.7 µs instead of 156 µs per 1 KB event
+in bench/transform.py, where validation was 85% of the transform's CPU (docs/performance.md).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft7Validator, Draft201909Validator, Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
@@ -52,13 +58,24 @@ def json_pointer(path: Any) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
-def validate(validator: Validator, document: Any, *, what: str = "event") -> None:
+_FAST = {
+    Draft202012Validator: jsonschema_rs.Draft202012Validator,
+    Draft201909Validator: jsonschema_rs.Draft201909Validator,
+    Draft7Validator: jsonschema_rs.Draft7Validator,
+}
+
+EventValidator = Any  # a compiled jsonschema_rs validator
+
+
+def validate(validator: EventValidator, document: Any, *, what: str = "event") -> None:
     """Raise ValidationFailed for the first (most relevant) error, with its JSON pointer."""
-    errors = sorted(validator.iter_errors(document), key=lambda e: (len(e.absolute_path), list(e.absolute_path)))
-    if not errors:
+    if validator.is_valid(document):
         return
+    errors = sorted(
+        validator.iter_errors(document), key=lambda e: (len(e.instance_path), [str(p) for p in e.instance_path])
+    )
     first = errors[0]
-    pointer = json_pointer(first.absolute_path)
+    pointer = json_pointer(first.instance_path)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     raise ValidationFailed(
         f"{what} does not match the schema at {pointer or '/'}: {first.message}{more}",
@@ -72,12 +89,12 @@ class ValidatorCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, int], Validator] = {}
+        self._cache: dict[tuple[str, int], EventValidator] = {}
 
-    def get(self, schema_id: str, version: int, schema: Mapping[str, Any]) -> Validator:
+    def get(self, schema_id: str, version: int, schema: Mapping[str, Any]) -> EventValidator:
         key = (schema_id, version)
         with self._lock:
             validator = self._cache.get(key)
             if validator is None:
-                validator = self._cache[key] = validator_class(schema)(schema)
+                validator = self._cache[key] = _FAST[validator_class(schema)](dict(schema))
             return validator

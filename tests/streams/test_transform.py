@@ -211,7 +211,7 @@ def test_schema_violation_names_the_failing_field(mappings: MappingCache) -> Non
         transform_event(spec, record, mappings)
     assert info.value.error_type == "SchemaViolation"
     assert info.value.pointer == "/order"
-    assert "not of type 'object'" in str(info.value)
+    assert 'is not of type "object"' in str(info.value)
 
 
 def test_output_schema_and_key_path_apply_to_the_mapping_result(mappings: MappingCache) -> None:
