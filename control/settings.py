@@ -1,5 +1,6 @@
 """Control plane settings. Every value comes from a SWITCHYARD_* variable (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -19,16 +20,42 @@ KAFKA_BOOTSTRAP = env.str("SWITCHYARD_KAFKA_BOOTSTRAP", default="127.0.0.1:9092"
 KAFKA_TIMEOUT_S = env.float("SWITCHYARD_KAFKA_TIMEOUT_S", default=10.0)
 KAFKA_REPLICATION_FACTOR = env.int("SWITCHYARD_REPLICATION_FACTOR", default=1)
 
+# Destinations whose URL resolves to a private, loopback or link-local address are refused, unless the address is
+# inside one of these networks (CIDR), or SWITCHYARD_ALLOW_PRIVATE_DESTINATIONS is true (as the worker reads it).
+DESTINATION_ALLOWED_NETWORKS = env.list("SWITCHYARD_DESTINATION_ALLOWED_NETWORKS", default=[])
+ALLOW_PRIVATE_DESTINATIONS = env.bool("SWITCHYARD_ALLOW_PRIVATE_DESTINATIONS", default=False)
+
+# The outbox relay: how often the long-running relay polls, and how many rows it publishes per round.
+OUTBOX_POLL_INTERVAL_S = env.float("SWITCHYARD_OUTBOX_POLL_INTERVAL_S", default=1.0)
+OUTBOX_BATCH_SIZE = env.int("SWITCHYARD_OUTBOX_BATCH_SIZE", default=200)
+# After a commit that wrote outbox rows, this process publishes them at once in a background thread (best effort;
+# the run_outbox_relay process catches up on anything this misses).
+OUTBOX_PUBLISH_ON_COMMIT = env.bool("SWITCHYARD_OUTBOX_PUBLISH_ON_COMMIT", default=True)
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "control.core.admin_site.SwitchyardAdminConfig",  # django.contrib.admin with our workspace-aware site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "control.core",
     "control.workspaces",
+    "control.audit",
+    "control.outbox",
+    "control.streams",
+    "control.schemas",
+    "control.mappings",
+    "control.destinations",
     "control.pipelines",
+    "control.dlq",
+    "control.replay",
+    "control.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -39,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "control.core.correlation.CorrelationIdMiddleware",
+    "control.monitoring.metrics.MetricsMiddleware",
 ]
 
 ROOT_URLCONF = "control.urls"
@@ -80,9 +109,71 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"switchyard": {"handlers": ["console"], "level": env.str("SWITCHYARD_LOG_LEVEL", default="INFO")}},
+# JSON lines (python-json-logger) with the correlation id, or text; the worker reads the same variable.
+LOG_FORMAT = env.str("SWITCHYARD_LOG_FORMAT", default="json")
+from control.monitoring.logs import logging_config  # noqa: E402  (stdlib + python-json-logger only)
+
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("SWITCHYARD_LOG_LEVEL", default="INFO"))
+
+# DLQ triage and replay (control/dlq, control/replay) and the status consumer (control/monitoring).
+REPLAY_DEFAULT_RATE_PER_S = env.float("SWITCHYARD_REPLAY_DEFAULT_RATE_PER_S", default=50.0)
+REPLAY_MAX_RATE_PER_S = env.float("SWITCHYARD_REPLAY_MAX_RATE_PER_S", default=1000.0)
+REPLAY_DRY_RUN_LIMIT = env.int("SWITCHYARD_REPLAY_DRY_RUN_LIMIT", default=1000)
+STATS_RETENTION_MINUTES = env.int("SWITCHYARD_STATS_RETENTION_MINUTES", default=120)
+STATUS_CONSUMER_METADATA_REFRESH_MS = env.int("SWITCHYARD_STATUS_CONSUMER_METADATA_REFRESH_MS", default=5000)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # The browsable API and the docs page work with the admin's session.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "control.core.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("SWITCHYARD_API_THROTTLE_ANON", default="300/min"),
+        "user": env.str("SWITCHYARD_API_THROTTLE_USER", default="3000/min"),
+        # Token endpoints: password guessing is what this slows down.
+        "auth": env.str("SWITCHYARD_API_THROTTLE_AUTH", default="30/min"),
+    },
+    "EXCEPTION_HANDLER": "control.core.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("SWITCHYARD_JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("SWITCHYARD_JWT_REFRESH_DAYS", default=7)),
+    # A refresh returns a new refresh token and blacklists the old one: a stolen refresh token works once.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Switchyard control plane API",
+    "DESCRIPTION": "Workspaces, streams, schemas, mappings, destinations, pipelines and ingest keys.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI and Redoc come from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Pipelines and replay jobs both have a "state" field, with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "ReplayStateEnum": "control.replay.choices.ReplayState",
+        "PipelineStateEnum": "control.pipelines.choices.PipelineState",
+    },
 }

@@ -1,8 +1,8 @@
 """`make up`: the whole platform on one machine, with a demo workspace whose delivery you can watch.
 
 Starts Kafka (data kept in .local/kafka), migrates the SQLite database, creates the admin user and
-the demo pipeline (idempotently), then runs the control plane, a worker and the demo receiver under
-honcho. Ctrl-C stops every process it started, Kafka last.
+the demo pipeline (idempotently), then runs the control plane, the outbox relay, the status consumer, a worker and
+the demo receiver under honcho. Ctrl-C stops every process it started, Kafka last.
 """
 
 from __future__ import annotations
@@ -60,17 +60,21 @@ def _run(kafka: KafkaBroker, control_port: int, worker_port: int, receiver_port:
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)
     receiver_url = f"http://127.0.0.1:{receiver_port}/demo/orders"
     subprocess.run([*manage, "demo_setup", "--receiver-url", receiver_url], env=env, cwd=ROOT, check=True)
+    key_file = LOCAL / "demo-ingest-key"
+    demo_key = key_file.read_text().strip() if key_file.exists() else "<the demo ingest key>"
 
     print(
         f"""
 Switchyard is up
   control plane   http://127.0.0.1:{control_port}/       admin: http://127.0.0.1:{control_port}/admin/
+  API             http://127.0.0.1:{control_port}/api/v1/   docs: http://127.0.0.1:{control_port}/api/v1/docs/
   ingest (worker) http://127.0.0.1:{worker_port}/ingest/<workspace>/<stream>
   demo receiver   http://127.0.0.1:{receiver_port}/       (lists what it received)
   Kafka           {kafka.bootstrap}                  (log: {kafka.log_file})
 
 Send a first event (it is transformed by the demo pipeline and shows up in the receiver's log below):
   curl -i -X POST http://127.0.0.1:{worker_port}/ingest/demo/orders -H 'Content-Type: application/json' \\
+    -H 'Authorization: Bearer {demo_key}' \\
     -d '{{"id": "o-1", "customer": {{"name": "Ada"}}, "items": [{{"price": 2.5, "quantity": 2}}], "currency": "eur"}}'
 
 Ctrl-C stops everything; the data (topics, database) is kept for the next `make up`.
@@ -81,6 +85,10 @@ Ctrl-C stops everything; the data (topics, database) is kept for the next `make 
     manager.add_process(
         "control", f"{python} manage.py runserver 127.0.0.1:{control_port} --noreload", env=env, cwd=str(ROOT)
     )
+    # Publishes the control plane's spec changes (outbox) to the config topic, including after a Kafka outage.
+    manager.add_process("relay", f"{python} manage.py run_outbox_relay", env=env, cwd=str(ROOT))
+    # Indexes DLQ records and follows the workers' status and replay progress (DLQ browser, replay jobs, dashboard).
+    manager.add_process("status", f"{python} manage.py run_status_consumer", env=env, cwd=str(ROOT))
     faust = Path(python).parent / "faust"
     manager.add_process("worker", f"{faust} -A streams.app worker -l info", env=env, cwd=str(ROOT))
     manager.add_process("receiver", f"{python} -m devkit.receiver --port {receiver_port}", env=env, cwd=str(ROOT))

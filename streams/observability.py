@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("switchyard_log_context", default=None)
@@ -114,10 +114,11 @@ _SNAPSHOT_METRICS = {
 }
 
 
-def pipeline_snapshot(registry: CollectorRegistry = REGISTRY) -> dict[str, dict[str, Any]]:
+def pipeline_snapshot() -> dict[str, dict[str, Any]]:
     """Per pipeline, this worker's counters and gauges, for the status topic (the control plane's charts)."""
     out: dict[str, dict[str, Any]] = {}
-    for metric in registry.collect():
+    # Our own metrics only: other collectors in the process (e.g. Django's) are none of the worker's business.
+    for metric in (m for source in (EVENTS, DLQ_EVENTS, CONSUMER_LAG, OLDEST_UNDELIVERED) for m in source.collect()):
         for sample in metric.samples:
             name = _SNAPSHOT_METRICS.get(sample.name)
             pipeline = sample.labels.get("pipeline")

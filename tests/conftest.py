@@ -44,6 +44,9 @@ def platform_env(kafka_bootstrap: str, settings) -> str:  # type: ignore[no-unty
     settings.SWITCHYARD_ENV = env
     settings.KAFKA_BOOTSTRAP = kafka_bootstrap
     settings.KAFKA_TIMEOUT_S = 15.0
+    # Tests deliver to receivers on loopback, which the control plane refuses unless allowed explicitly.
+    settings.DESTINATION_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False  # tests run the outbox relay themselves (outbox_relay_drain)
     from control.core import kafka
 
     kafka._producer = None  # the producer is bound to a bootstrap address

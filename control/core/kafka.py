@@ -85,16 +85,50 @@ def _get_producer() -> Producer:
         return _producer
 
 
-def record_publish(*, topic: str, key: str, value: bytes | None) -> None:
-    """Produce one record and wait for Kafka's acknowledgement, or raise KafkaUnavailable."""
-    errors: list[object] = []
+def records_publish(records: list[tuple[str, str, bytes | None]]) -> tuple[int, str]:
+    """Produce (topic, key, value) records in order and wait for Kafka's acknowledgements.
 
-    def on_delivery(err: object, _msg: object) -> None:
-        if err is not None:
-            errors.append(err)
+    Returns how many records, from the first, were acknowledged without a gap, and the first error ("" if none).
+    A value of None is a tombstone.
+    """
+    results: list[object | None] = [_PENDING] * len(records)
+
+    def callback(index: int):  # type: ignore[no-untyped-def]
+        def on_delivery(err: object, _msg: object) -> None:
+            results[index] = err
+
+        return on_delivery
 
     producer = _get_producer()
-    producer.produce(topic, key=key.encode(), value=value, on_delivery=on_delivery)
-    remaining = producer.flush(settings.KAFKA_TIMEOUT_S)
-    if remaining or errors:
-        raise KafkaUnavailable(f"Kafka did not acknowledge {key} on {topic}: {errors or 'timed out'}")
+    try:
+        for index, (topic, key, value) in enumerate(records):
+            producer.produce(topic, key=key.encode(), value=value, on_delivery=callback(index))
+    except (KafkaException, BufferError) as exc:
+        producer.flush(settings.KAFKA_TIMEOUT_S)
+        return _acknowledged_prefix(results), f"could not produce to Kafka: {exc}"
+    producer.flush(settings.KAFKA_TIMEOUT_S)
+    acknowledged = _acknowledged_prefix(results)
+    if acknowledged == len(records):
+        return acknowledged, ""
+    failure = results[acknowledged]
+    reason = "timed out waiting for acknowledgement" if failure is _PENDING else str(failure)
+    return acknowledged, f"Kafka at {settings.KAFKA_BOOTSTRAP} did not acknowledge {records[acknowledged][1]}: {reason}"
+
+
+_PENDING = object()
+
+
+def _acknowledged_prefix(results: list[object | None]) -> int:
+    count = 0
+    for result in results:
+        if result is not None:
+            break
+        count += 1
+    return count
+
+
+def producer_reset() -> None:
+    """Forget the producer (it is bound to a bootstrap address); the next publish makes a new one."""
+    global _producer
+    with _producer_lock:
+        _producer = None

@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+
+from control.workspaces.choices import Role
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
@@ -8,7 +11,7 @@ slug_validator = RegexValidator(
 
 
 class Workspace(models.Model):
-    """A team's space: every stream, pipeline and destination belongs to exactly one workspace."""
+    """A team's space: every stream, schema, mapping, destination, pipeline and key belongs to one workspace."""
 
     slug = models.CharField(max_length=64, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
@@ -19,3 +22,19 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+class Membership(models.Model):
+    """A user's role in one workspace (owner / editor / viewer)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workspace__slug", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"

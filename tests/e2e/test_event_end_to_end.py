@@ -7,7 +7,7 @@ import requests
 
 from control.outbox.relay import outbox_relay_drain
 from control.pipelines import services
-from control.streams.services import stream_get_or_create
+from control.streams.services import ingest_key_create, stream_get_or_create
 from control.workspaces.services import workspace_get_or_create
 from tests.conftest import wait_for
 
@@ -27,10 +27,13 @@ MAPPING = """{
 }"""
 
 
-def _ingest(worker, workspace: str, stream: str, body: dict, correlation_id: str) -> str:  # type: ignore[no-untyped-def]
-    response = requests.post(
-        f"{worker.url}/ingest/{workspace}/{stream}", json=body, headers={"X-Correlation-ID": correlation_id}, timeout=30
-    )
+def _post(worker, stream: str, key: str, **kwargs) -> requests.Response:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {key}", **kwargs.pop("headers", {})}
+    return requests.post(f"{worker.url}/ingest/shop/{stream}", headers=headers, timeout=30, **kwargs)
+
+
+def _ingest(worker, key: str, body: dict, correlation_id: str) -> str:  # type: ignore[no-untyped-def]
+    response = _post(worker, "orders", key, json=body, headers={"X-Correlation-ID": correlation_id})
     assert response.status_code == 202, response.text
     return str(response.json()["event_id"])
 
@@ -46,12 +49,11 @@ def test_event_is_transformed_and_delivered_with_its_ids(platform_env, worker, r
         expression=MAPPING,
         destination_url=f"{receiver.url}/hooks/orders",
     )
+    _, key = ingest_key_create(workspace=workspace, name="e2e", stream=orders)
     outbox_relay_drain()  # the relay process's job; the test's transaction never commits, so run it here
 
     # The stream and pipeline were created after the worker started: it must pick both up by itself.
-    event_id = wait_for(
-        lambda: _try_ingest(worker, "shop", "orders", ORDER, "corr-e2e-1"), timeout=60, what="the stream to be known"
-    )
+    event_id = wait_for(lambda: _try_ingest(worker, key, ORDER, "corr-e2e-1"), timeout=60, what="the stream and key")
     delivered = wait_for(lambda: list(receiver.receiver.received), timeout=60, what="a delivery").pop()
 
     assert delivered.path == "/hooks/orders"
@@ -63,36 +65,30 @@ def test_event_is_transformed_and_delivered_with_its_ids(platform_env, worker, r
     services.pipeline_mapping_change(pipeline=pipeline, expression='{"order": id, "revision": 2}')
     outbox_relay_drain()
     wait_for(
-        lambda: _deliveries_after_change(worker, receiver), timeout=60, what="the new mapping revision to take effect"
+        lambda: _deliveries_after_change(worker, receiver, key),
+        timeout=60,
+        what="the new mapping revision to take effect",
     )
 
+    # Refusals say what to fix, and nothing is stored.
+    missing = requests.post(f"{worker.url}/ingest/shop/nothing", json={"a": 1}, timeout=10)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "unknown_stream")
+    assert _post(worker, "orders", "syk_not-a-key", json={}).status_code == 401
+    bad = _post(worker, "orders", key, data=b'{"a": ', headers={"Content-Type": "application/json"})
+    assert bad.status_code == 400
+    assert "line 1 column" in bad.json()["error"]["message"]
+    assert _post(worker, "orders", key, data=b"a=1", headers={"Content-Type": "text/plain"}).status_code == 415
 
-def _try_ingest(worker, workspace: str, stream: str, body: dict, correlation_id: str) -> str | None:  # type: ignore[no-untyped-def]
-    response = requests.post(
-        f"{worker.url}/ingest/{workspace}/{stream}", json=body, headers={"X-Correlation-ID": correlation_id}, timeout=30
-    )
-    if response.status_code == 404:
+
+def _try_ingest(worker, key: str, body: dict, correlation_id: str) -> str | None:  # type: ignore[no-untyped-def]
+    response = _post(worker, "orders", key, json=body, headers={"X-Correlation-ID": correlation_id})
+    if response.status_code in (401, 404):  # the stream's spec, or its key, has not reached the worker yet
         return None
     assert response.status_code == 202, response.text
     return str(response.json()["event_id"])
 
 
-def _deliveries_after_change(worker, receiver) -> bool:  # type: ignore[no-untyped-def]
+def _deliveries_after_change(worker, receiver, key: str) -> bool:  # type: ignore[no-untyped-def]
     # Send until one arrives in the new shape: the worker applies the spec asynchronously.
-    _ingest(worker, "shop", "orders", ORDER, "corr-e2e-2")
+    _ingest(worker, key, ORDER, "corr-e2e-2")
     return any(r.json() == {"order": "o-1", "revision": 2} for r in list(receiver.receiver.received))
-
-
-def test_unknown_stream_and_bad_json_are_refused_clearly(platform_env, worker) -> None:  # type: ignore[no-untyped-def]
-    missing = requests.post(f"{worker.url}/ingest/nope/nothing", json={"a": 1}, timeout=10)
-    assert missing.status_code == 404
-    assert missing.json()["error"]["code"] == "unknown_stream"
-
-    bad = requests.post(
-        f"{worker.url}/ingest/nope/nothing", data=b'{"a": ', headers={"Content-Type": "application/json"}, timeout=10
-    )
-    assert bad.status_code == 400
-    assert "line 1 column" in bad.json()["error"]["message"]
-
-    not_json = requests.post(f"{worker.url}/ingest/nope/nothing", data=b"a=1", timeout=10)
-    assert not_json.status_code == 415
