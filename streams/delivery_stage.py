@@ -191,8 +191,9 @@ class DeliveryStage:
     ) -> Outgoing | bool | None:
         if envelope.header(record.headers, envelope.PIPELINE) != spec.id:
             return None  # another pipeline's output on the same stream
-        if destination.start_at_ms is not None and (record.timestamp_ms or 0) < destination.start_at_ms:
-            return None  # enriched before this destination was added
+        start_at_ms = destination.start_at_ms if destination.start_at_ms is not None else spec.start_at_ms
+        if start_at_ms is not None and (record.timestamp_ms or 0) < start_at_ms:
+            return None  # enriched before this destination (or its pipeline) started
         return await attempt_delivery(
             sink=self._sink, states=self._states, spec=spec, destination=destination, record=record, attempts_before=0
         )

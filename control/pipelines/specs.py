@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from control.destinations.models import Destination
 from control.pipelines.models import Pipeline
@@ -13,6 +14,9 @@ from control.schemas.models import SchemaVersion
 from streams.spec import HttpDestinationSpec, PipelineSpec, SchemaRef, build_pipeline_spec, dump_spec
 
 MASK = "********"
+# Records are stamped by the workers' clocks, start times by ours: start a minute early rather than
+# skip events because of clock skew (at-least-once; receivers de-duplicate on the event id).
+CLOCK_SKEW_MARGIN_MS = 60_000
 SECRET_FIELDS = ("auth_secret_enc", "signing_secret_enc")
 
 
@@ -22,7 +26,7 @@ def _schema_ref(version: SchemaVersion | None) -> SchemaRef | None:
     return SchemaRef(id=str(version.schema_id), version=version.version, schema=version.definition)
 
 
-def destination_spec(destination: Destination) -> HttpDestinationSpec:
+def destination_spec(destination: Destination, *, start_at_ms: int | None = None) -> HttpDestinationSpec:
     return HttpDestinationSpec(
         id=str(destination.pk),
         name=destination.name,
@@ -37,11 +41,27 @@ def destination_spec(destination: Destination) -> HttpDestinationSpec:
         retry_schedule_s=tuple(float(s) for s in destination.retry_schedule_s),
         max_concurrency=destination.max_concurrency,
         circuit_failure_threshold=destination.circuit_failure_threshold,
+        start_at_ms=start_at_ms,
     )
+
+
+def _destination_starts(pipeline: Pipeline) -> dict[int, int]:
+    """When each destination first joined an activated revision (ms); one joining now starts now.
+
+    The workers deliver to a destination only what was enriched after that, so adding a destination
+    to a running pipeline does not send it the stream's history.
+    """
+    starts: dict[int, int] = {}
+    for revision in pipeline.revisions.order_by("number") if pipeline.pk else ():
+        for destination_id in revision.destination_ids:
+            starts.setdefault(int(destination_id), int(revision.created_at.timestamp() * 1000) - CLOCK_SKEW_MARGIN_MS)
+    return starts
 
 
 def pipeline_spec_compile(pipeline: Pipeline, *, revision: int, state: str) -> PipelineSpec:
     start = pipeline.first_activated_at
+    starts = _destination_starts(pipeline)
+    now_ms = int(timezone.now().timestamp() * 1000) - CLOCK_SKEW_MARGIN_MS
     return build_pipeline_spec(
         env=settings.SWITCHYARD_ENV,
         id=str(pipeline.pk),
@@ -56,8 +76,10 @@ def pipeline_spec_compile(pipeline: Pipeline, *, revision: int, state: str) -> P
         input_schema=_schema_ref(pipeline.input_schema_version),
         output_schema=_schema_ref(pipeline.output_schema_version),
         target_key_path=pipeline.target.key_path or None,
-        destinations=[destination_spec(d) for d in pipeline.destinations.order_by("pk")],
-        start_at_ms=int(start.timestamp() * 1000) if start else None,
+        destinations=[
+            destination_spec(d, start_at_ms=starts.get(d.pk, now_ms)) for d in pipeline.destinations.order_by("pk")
+        ],
+        start_at_ms=int(start.timestamp() * 1000) - CLOCK_SKEW_MARGIN_MS if start else None,
     )
 
 

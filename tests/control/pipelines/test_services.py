@@ -129,7 +129,7 @@ def test_activation_runs_the_mapping_sample_through_the_pipeline_schemas(world) 
     services.pipeline_update(pipeline=world.pipeline, actor=None, data={"mapping_version": bad.versions.get()})
     with pytest.raises(ValidationError) as info:
         services.pipeline_activate(pipeline=world.pipeline)
-    assert "validate_output" in info.value.message and "'order' is a required property" in info.value.message
+    assert "validate_output" in info.value.message and '"order" is a required property' in info.value.message
 
 
 def test_every_change_is_audited_with_its_actor(world, team) -> None:  # type: ignore[no-untyped-def]
