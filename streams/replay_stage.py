@@ -23,7 +23,8 @@ from streams.replay import NotReplayable, ReplayCommand, ReplayProgress, replay_
 
 logger = logging.getLogger("switchyard.replay")
 
-CHECKPOINT_EVERY = 200
+CHECKPOINT_EVERY = 200  # records, or
+CHECKPOINT_EVERY_S = 2.0  # seconds, whichever comes first: progress stays visible while a job runs
 
 
 class ReplayStage:
@@ -113,7 +114,8 @@ class ReplayStage:
             reader.assign(partitions)
             for tp in partitions:
                 reader.seek(tp, progress.next_offsets.get(tp.partition, 0))
-            since_checkpoint = 0
+            since_checkpoint, last_checkpoint = 0, time.monotonic()
+            await self._publish(progress)  # "running" is visible at once
             while not self._done(progress, command):
                 batch = await reader.getmany(timeout_ms=500, max_records=100)
                 if not batch:
@@ -131,9 +133,9 @@ class ReplayStage:
                         await self._replay_one(command, progress, to_record(message), bucket)
                         progress.next_offsets[tp.partition] = message.offset + 1
                         since_checkpoint += 1
-                if since_checkpoint >= CHECKPOINT_EVERY:
+                if since_checkpoint >= CHECKPOINT_EVERY or time.monotonic() - last_checkpoint >= CHECKPOINT_EVERY_S:
                     await self._publish(progress)
-                    since_checkpoint = 0
+                    since_checkpoint, last_checkpoint = 0, time.monotonic()
             progress.state = "completed"
             await self._publish(progress)
             logger.info("replay %s completed: %s", command.job_id, progress)
