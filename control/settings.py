@@ -12,7 +12,9 @@ env = environ.Env()
 SWITCHYARD_ENV = env.str("SWITCHYARD_ENV", default="dev")
 DEBUG = env.bool("SWITCHYARD_DEBUG", default=SWITCHYARD_ENV == "dev")
 # Production has no default: the process refuses to start without a key.
-SECRET_KEY = env.str("SWITCHYARD_SECRET_KEY", default="dev-only-insecure-key" if DEBUG else environ.Env.NOTSET)
+SECRET_KEY = env.str(
+    "SWITCHYARD_SECRET_KEY", default="dev-only-insecure-key-never-use-in-production" if DEBUG else environ.Env.NOTSET
+)
 ALLOWED_HOSTS = env.list("SWITCHYARD_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 KAFKA_BOOTSTRAP = env.str("SWITCHYARD_KAFKA_BOOTSTRAP", default="127.0.0.1:9092")
