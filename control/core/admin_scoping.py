@@ -25,6 +25,8 @@ from control.workspaces.models import Workspace
 def workspaces_with_role(user: Any, role: str) -> QuerySet[Workspace]:
     if is_platform_staff(user):
         return Workspace.objects.all()
+    if not getattr(user, "is_authenticated", False):  # the login page asks before anyone logged in
+        return Workspace.objects.none()
     allowed = [r for r, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]
     return Workspace.objects.filter(memberships__user=user, memberships__role__in=allowed).distinct()
 

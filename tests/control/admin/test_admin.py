@@ -149,3 +149,10 @@ def test_the_audit_log_is_read_only(world: World, editor_client: Client) -> None
     page = editor_client.get(f"/admin/audit/auditevent/{event.pk}/change/")
     assert page.status_code == 200 and 'type="submit"' not in page.content.decode().split('id="content-main"')[1]
     assert editor_client.get("/admin/audit/auditevent/add/").status_code == 403
+
+
+def test_the_login_page_renders_for_an_anonymous_visitor(team) -> None:  # type: ignore[no-untyped-def]
+    # The scoped admins are asked for their module permission before anyone has logged in.
+    response = Client().get("/admin/login/")
+    assert response.status_code == 200
+    assert b"Log in" in response.content
