@@ -25,8 +25,11 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
+_rdkafka_logger = logging.getLogger("switchyard.control.rdkafka")
+
+
 def _admin() -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP, "log_level": 3})
+    return AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP, "log_level": 3, "logger": _rdkafka_logger})
 
 
 def topics_ensure(topics: list[TopicSpec]) -> None:
@@ -80,6 +83,8 @@ def _get_producer() -> Producer:
                     "enable.idempotence": True,
                     "message.timeout.ms": int(settings.KAFKA_TIMEOUT_S * 1000),
                     "log_level": 3,
+                    # librdkafka's own lines go through Python logging (JSON, with the rest), not raw stderr.
+                    "logger": _rdkafka_logger,
                 }
             )
         return _producer
