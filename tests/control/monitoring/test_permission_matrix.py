@@ -1,6 +1,6 @@
 """The permission matrix and tenant isolation for every DLQ, replay and monitoring endpoint.
 
-The same table-driven check as tests/control/api/test_permission_matrix.py (its Endpoint and call helpers):
+The same table-driven check as tests/control/api/test_permission_matrix.py (its Endpoint and check_endpoint):
 anonymous 401; another workspace's member 404 (for this workspace's URL and for the ids under their own);
 each role below the least allowed 403; the least role and platform staff succeed.
 """
@@ -18,7 +18,7 @@ from control.replay.choices import ReplayState
 from control.replay.models import ReplayJob
 from control.replay.services import replay_job_create
 from tests.control.api.conftest import api_world, client_for  # noqa: F401  (fixtures)
-from tests.control.api.test_permission_matrix import ROLES, Endpoint, _call
+from tests.control.api.test_permission_matrix import Endpoint, check_endpoint
 from tests.control.conftest import World
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -71,29 +71,7 @@ def _ids(w: World) -> dict[str, Any]:
 def test_endpoint_permissions(name: str, allowed: str, api_world: World, team, client_for) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     endpoint = ENDPOINTS[name]
     endpoint.prep(api_world)
-    ids = _ids(api_world)
-    path = endpoint.path.format(ws="acme", **ids)
-    foreign_path = endpoint.path.format(ws="globex", **ids)
-
-    anonymous = _call(client_for(None), endpoint, path, api_world)
-    assert anonymous.status_code == 401, anonymous.content
-    assert anonymous.json()["error"]["code"] == "not_authenticated"
-
-    stranger = client_for(team.stranger)
-    names_an_object = "{" in endpoint.path.replace("{ws}", "")
-    for attempt in [path, foreign_path] if names_an_object else [path]:
-        response = _call(stranger, endpoint, attempt, api_world)
-        assert response.status_code == 404, (attempt, response.content)
-        assert response.json()["error"]["code"] == "not_found"
-
-    for role in ROLES[: ROLES.index(endpoint.role)]:
-        response = _call(client_for(team.user(role)), endpoint, path, api_world)
-        assert response.status_code == 403, (role, response.content)
-        assert response.json()["error"]["code"] == "permission_denied"
-
-    user = team.staff if allowed == "staff" else team.user(endpoint.role)
-    response = _call(client_for(user), endpoint, path, api_world)
-    assert response.status_code == endpoint.status, response.content
+    check_endpoint(endpoint, _ids(api_world), api_world, team, client_for, allowed)
 
 
 def test_health_readiness_and_metrics(client, platform_env) -> None:  # type: ignore[no-untyped-def]
