@@ -120,7 +120,12 @@ def auth_headers(destination: HttpDestinationSpec) -> dict[str, str]:
 
 
 def request_headers(
-    destination: HttpDestinationSpec, *, body: bytes, event_id: str, correlation_id: str | None
+    destination: HttpDestinationSpec,
+    *,
+    body: bytes,
+    event_id: str,
+    correlation_id: str | None,
+    replay_job_id: str | None = None,
 ) -> dict[str, str]:
     headers = {
         **destination.headers,
@@ -131,6 +136,9 @@ def request_headers(
     }
     if correlation_id:
         headers["X-Correlation-ID"] = correlation_id
+    if replay_job_id:
+        # Receivers can tell a replayed delivery from a live one (the Idempotency-Key stays the event id).
+        headers["X-Switchyard-Replay-Job"] = replay_job_id
     if destination.signing_secret_enc:
         # Signed per attempt (fresh timestamp); webhook-id is the event id, stable across retries.
         secret = decrypt(destination.signing_secret_enc)
@@ -157,13 +165,21 @@ class HttpDestination:
             self._session = None
 
     async def send(
-        self, destination: HttpDestinationSpec, *, body: bytes, event_id: str, correlation_id: str | None
+        self,
+        destination: HttpDestinationSpec,
+        *,
+        body: bytes,
+        event_id: str,
+        correlation_id: str | None,
+        replay_job_id: str | None = None,
     ) -> int:
         """Deliver once; return the status on success, raise DeliveryFailed otherwise."""
         if self._session is None:
             raise RuntimeError("HttpDestination.setup() was not called")
         try:
-            headers = request_headers(destination, body=body, event_id=event_id, correlation_id=correlation_id)
+            headers = request_headers(
+                destination, body=body, event_id=event_id, correlation_id=correlation_id, replay_job_id=replay_job_id
+            )
         except (SecretError, SignatureInvalid) as exc:
             # A configuration problem, not the event's: retry (it may be fixed), never send unauthenticated.
             raise DeliveryFailed(str(exc), error_type="SecretError", retry_after=60.0) from exc

@@ -28,6 +28,7 @@ from connectors.http_source import IngestService, correlation_from
 from streams.consumer_loop import ConsumerLoop
 from streams.delivery_stage import DeliveryStage
 from streams.destinations import DestinationStates
+from streams.group_lag import GroupLag
 from streams.idempotency import IdempotencyStore
 from streams.kafka_clients import make_group_consumer, make_producer, make_reader
 from streams.mapping import MappingCache
@@ -46,7 +47,7 @@ from streams.retry_stage import RetryStage
 from streams.settings import Settings
 from streams.supervisor import Runner, Supervisor, TaskKey
 from streams.topic_follower import TopicFollower
-from streams.topics import config_topic, internal_topic
+from streams.topics import config_topic, delivery_group, internal_topic, transform_group
 from streams.transform_stage import TransformStage
 from streams.validation import ValidatorCache
 
@@ -166,7 +167,10 @@ class DataPlane(Service):
                 validators=self.validators,
                 producer=self.producer,
             )
-            return self._consumer_loop(f"transform-{pipeline_id}", pipeline_id, key[2], stage.handle, stage.paused)
+            group = transform_group(settings.env, pipeline_id)
+            return self._consumer_loop(
+                f"transform-{pipeline_id}", group, pipeline_id, key[2], stage.handle, stage.paused
+            )
         destination_id = key[2]
         delivery = DeliveryStage(
             pipeline_id=pipeline_id,
@@ -177,10 +181,10 @@ class DataPlane(Service):
             producer=self.producer,
         )
         name = f"deliver-{pipeline_id}-{destination_id}"
-        return self._consumer_loop(name, pipeline_id, key[3], delivery.handle, delivery.paused)
+        group = delivery_group(settings.env, pipeline_id, destination_id)
+        return self._consumer_loop(name, group, pipeline_id, key[3], delivery.handle, delivery.paused)
 
-    def _consumer_loop(self, name: str, pipeline: str, topic: str, handle, paused) -> Runner:  # type: ignore[no-untyped-def]
-        group = f"switchyard-{settings.env}-{name}"
+    def _consumer_loop(self, name: str, group: str, pipeline: str, topic: str, handle, paused) -> Runner:  # type: ignore[no-untyped-def]
         loop = ConsumerLoop(
             name=name,
             group=group,
@@ -234,6 +238,10 @@ class DataPlane(Service):
     async def _replay(self) -> None:
         await self.progress_follower.caught_up.wait()  # know which jobs already finished
         group = f"switchyard-{settings.env}-replay"
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        offsets_reader = make_reader(settings, client_id=f"{settings.worker_id}-replay-lag")
+        await admin.start()
+        await offsets_reader.start()
         stage = ReplayStage(
             commands_topic=REPLAY_COMMANDS_TOPIC,
             progress_topic=REPLAY_PROGRESS_TOPIC,
@@ -244,8 +252,14 @@ class DataPlane(Service):
             producer=self.producer,
             progress=self.replay_progress,
             worker_id=settings.worker_id,
+            env=settings.env,
+            group_lag=GroupLag(admin=admin, offsets_reader=offsets_reader),
         )
-        await stage.run()
+        try:
+            await stage.run()
+        finally:
+            await offsets_reader.stop()
+            await admin.close()
 
     @Service.timer(60.0)
     async def _expire_idempotency(self) -> None:
@@ -310,6 +324,7 @@ async def status(request: web.Request) -> web.Response:
         {
             "worker": settings.worker_id,
             "tasks": sorted("/".join(k) for k in data_plane.supervisor.running),
+            "pipelines": {p.id: {"revision": p.revision, "state": p.state} for p in data_plane.registry.pipelines()},
             "destinations": data_plane.states.snapshots(),
             "pending_retries": retry.pending_count if retry else 0,
         }

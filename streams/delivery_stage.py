@@ -101,6 +101,7 @@ async def _attempt(  # type: ignore[no-untyped-def]
                 body=record.value or b"",
                 event_id=event_id,
                 correlation_id=envelope.header(record.headers, envelope.CORRELATION_ID),
+                replay_job_id=envelope.header(record.headers, envelope.REPLAY_JOB),
             )
         except DeliveryFailed as exc:
             DELIVERY_SECONDS.labels(destination.id).observe(time.monotonic() - started)

@@ -66,6 +66,11 @@ DELIVERY_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 CIRCUIT_STATE = Gauge("switchyard_circuit_state", "Circuit breaker: 0 closed, 1 half open, 2 open.", ["destination"])
+REPLAY_LIVE_WAIT_SECONDS = Counter(
+    "switchyard_replay_live_wait_seconds_total",
+    "Time replay jobs spent waiting for the live consumer group they feed to catch up.",
+    ["group"],
+)
 CONSUMER_LAG = Gauge(
     "switchyard_consumer_lag", "Records behind the end of the partition.", ["group", "pipeline", "topic", "partition"]
 )

@@ -15,6 +15,7 @@ from typing import Any
 
 from streams import envelope
 from streams.exceptions import InvalidSpec
+from streams.topics import delivery_group, transform_group
 from streams.transform import Outgoing, Record
 
 RETRANSFORM = "retransform"  # back to the raw topic, through the pipeline's current active revision
@@ -47,11 +48,15 @@ class ReplayFilter:
     pipelines: tuple[str, ...] = ()
     revisions: tuple[int, ...] = ()
     event_ids: tuple[str, ...] = ()
+    # Per DLQ partition, the first offset selected: a re-run starts where its first job's end offsets were.
+    from_offsets: dict[int, int] = field(default_factory=dict)
 
     def matches(self, record: Record) -> bool:
         def h(name: str) -> str | None:
             return envelope.header(record.headers, name)
 
+        if record.offset < self.from_offsets.get(record.partition, 0):
+            return False
         failed_ms = failed_at_ms(record)
         if self.since_ms is not None and failed_ms < self.since_ms:
             return False
@@ -87,10 +92,14 @@ class ReplayCommand:
     end_offsets: dict[int, int]
     filter: ReplayFilter = field(default_factory=ReplayFilter)
     rate_per_s: float = 100.0
+    # The job waits while the live consumer group it feeds is more than this many records behind, so live
+    # events never queue behind more than about this many replayed ones.
+    live_lag_limit: int = 1000
 
     def to_json(self) -> bytes:
         doc = asdict(self)
         doc["end_offsets"] = {str(p): o for p, o in self.end_offsets.items()}
+        doc["filter"]["from_offsets"] = {str(p): o for p, o in self.filter.from_offsets.items()}
         return json.dumps(doc, sort_keys=True).encode()
 
     @classmethod
@@ -99,6 +108,7 @@ class ReplayCommand:
             doc: dict[str, Any] = json.loads(raw)
             doc["end_offsets"] = {int(p): int(o) for p, o in doc["end_offsets"].items()}
             f = doc.get("filter") or {}
+            f["from_offsets"] = {int(p): int(o) for p, o in (f.get("from_offsets") or {}).items()}
             doc["filter"] = ReplayFilter(**{k: tuple(v) if isinstance(v, list) else v for k, v in f.items()})
             command = cls(**doc)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -173,3 +183,19 @@ def replay_record(record: Record, *, target: str, job_id: str, now_ms: int) -> O
             headers=envelope.replace_headers(base, updates),
         )
     raise NotReplayable(f"unknown target {target!r}")
+
+
+def live_lane(record: Record, *, target: str, env: str) -> tuple[str, str] | None:
+    """The live consumer group, and its topic, that a replayed record competes with (None if unknown).
+
+    A re-transformed record joins the raw topic ahead of the failed pipeline's transform group; a re-delivered
+    one shares its destination with that destination's live delivery group on the topic it failed from.
+    """
+    origin = envelope.header(record.headers, envelope.ORIGIN_TOPIC)
+    pipeline = envelope.header(record.headers, envelope.PIPELINE)
+    if not origin or not pipeline:
+        return None
+    if target == RETRANSFORM:
+        return transform_group(env, pipeline), origin
+    destination = envelope.header(record.headers, envelope.DESTINATION)
+    return (delivery_group(env, pipeline, destination), origin) if destination else None

@@ -5,6 +5,10 @@ Commands come on the compacted `replay-commands` topic through the consumer grou
 partition (and the job) moves to another, which resumes from the last checkpoint published on
 `replay-progress`. The group never commits: on every assignment it reads the commands from the
 start and skips jobs whose progress says they finished, so a finished job is never run twice.
+
+Replays share topics and destinations with live traffic. Besides its own rate limit, a job waits
+whenever the live consumer group it feeds is more than `live_lag_limit` records behind, so a live
+event never queues behind more than about that many replayed ones (ADR 0016).
 """
 
 from __future__ import annotations
@@ -18,13 +22,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 
 from streams.consumer_loop import to_record
 from streams.exceptions import InvalidSpec
+from streams.group_lag import GroupLag
+from streams.observability import REPLAY_LIVE_WAIT_SECONDS
 from streams.ratelimit import TokenBucket
-from streams.replay import NotReplayable, ReplayCommand, ReplayProgress, replay_record
+from streams.replay import NotReplayable, ReplayCommand, ReplayProgress, live_lane, replay_record
+from streams.transform import Record
 
 logger = logging.getLogger("switchyard.replay")
 
 CHECKPOINT_EVERY = 200  # records, or
 CHECKPOINT_EVERY_S = 2.0  # seconds, whichever comes first: progress stays visible while a job runs
+LIVE_WAIT_POLL_S = 0.5
 
 
 class ReplayStage:
@@ -38,6 +46,8 @@ class ReplayStage:
         producer: AIOKafkaProducer,
         progress: dict[str, ReplayProgress],
         worker_id: str,
+        env: str,
+        group_lag: GroupLag,
     ) -> None:
         self._commands_topic = commands_topic
         self._progress_topic = progress_topic
@@ -46,6 +56,8 @@ class ReplayStage:
         self._producer = producer
         self._progress = progress  # kept current by a follower of the progress topic
         self._worker_id = worker_id
+        self._env = env
+        self._group_lag = group_lag
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._cancelled: set[str] = set()
 
@@ -113,7 +125,8 @@ class ReplayStage:
             partitions = [TopicPartition(command.dlq_topic, p) for p in sorted(command.end_offsets)]
             reader.assign(partitions)
             for tp in partitions:
-                reader.seek(tp, progress.next_offsets.get(tp.partition, 0))
+                done_up_to = progress.next_offsets.get(tp.partition, 0)
+                reader.seek(tp, max(done_up_to, command.filter.from_offsets.get(tp.partition, 0)))
             since_checkpoint, last_checkpoint = 0, time.monotonic()
             await self._publish(progress)  # "running" is visible at once
             while not self._done(progress, command):
@@ -156,7 +169,9 @@ class ReplayStage:
     def _done(progress: ReplayProgress, command: ReplayCommand) -> bool:
         return all(progress.next_offsets.get(p, 0) >= end for p, end in command.end_offsets.items())
 
-    async def _replay_one(self, command: ReplayCommand, progress: ReplayProgress, record, bucket) -> None:  # type: ignore[no-untyped-def]
+    async def _replay_one(
+        self, command: ReplayCommand, progress: ReplayProgress, record: Record, bucket: TokenBucket
+    ) -> None:
         if not command.filter.matches(record):
             return
         progress.matched += 1
@@ -167,12 +182,36 @@ class ReplayStage:
             return
         while (wait := bucket.take()) > 0:  # the job's rate limit: replays never flood live traffic
             await asyncio.sleep(wait)
+        lane = live_lane(record, target=command.target, env=self._env)
+        if lane is not None:
+            await self._make_room_for_live(command, progress, *lane)
         try:
             await (await self._producer.send(out.topic, value=out.value, key=out.key, headers=out.headers))
             progress.replayed += 1
+            if lane is not None and lane[1] == out.topic:  # one more for the live group to read
+                self._group_lag.produced(*lane)
         except Exception:
             logger.exception("replay %s: could not produce %s@%d", command.job_id, record.topic, record.offset)
             progress.failed += 1
+
+    async def _make_room_for_live(
+        self, command: ReplayCommand, progress: ReplayProgress, group: str, topic: str
+    ) -> None:
+        """Wait while `group` is more than the job's limit behind on `topic`; the job's message says so."""
+        waiting_since = None
+        while (lag := await self._group_lag.lag(group, topic)) > command.live_lag_limit:
+            if waiting_since is None:
+                waiting_since = time.monotonic()
+                progress.message = (
+                    f"waiting for live traffic: {group} is {lag} records behind on {topic} "
+                    f"(this job waits above {command.live_lag_limit})"
+                )
+                logger.info("replay %s: %s", command.job_id, progress.message)
+                await self._publish(progress)
+            await asyncio.sleep(LIVE_WAIT_POLL_S)
+        if waiting_since is not None:
+            REPLAY_LIVE_WAIT_SECONDS.labels(group).inc(time.monotonic() - waiting_since)
+            progress.message = ""
 
     async def _publish(self, progress: ReplayProgress) -> None:
         progress.updated_at = time.time()

@@ -48,6 +48,16 @@ def config_topic(env: str) -> str:
     return internal_topic(env=env, name="config")
 
 
+# Consumer groups: one per pipeline for transform, one per pipeline and destination for delivery. Named here
+# because the replay stage watches the same groups' lag to make room for live traffic.
+def transform_group(env: str, pipeline_id: str) -> str:
+    return f"switchyard-{env}-transform-{pipeline_id}"
+
+
+def delivery_group(env: str, pipeline_id: str, destination_id: str) -> str:
+    return f"switchyard-{env}-deliver-{pipeline_id}-{destination_id}"
+
+
 @dataclass(frozen=True)
 class TopicName:
     env: str

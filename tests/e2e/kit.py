@@ -125,6 +125,17 @@ class Platform:
         return list(response.json()["event_ids"])
 
 
+def wait_applied(worker_url: str, pipeline_id: str, revision: int) -> None:
+    """Until the worker runs `revision` of the pipeline (its /status says so)."""
+    from tests.conftest import wait_for
+
+    def applied() -> bool:
+        pipelines = requests.get(f"{worker_url}/status", timeout=5).json()["pipelines"]
+        return pipelines.get(pipeline_id, {}).get("revision") == revision
+
+    wait_for(applied, what=f"{pipeline_id} revision {revision} on the worker")
+
+
 def destination(url: str, id: str = "d1", **options: Any) -> HttpDestinationSpec:
     options.setdefault("retry_schedule_s", FAST_RETRIES)
     options.setdefault("timeout_s", 5.0)

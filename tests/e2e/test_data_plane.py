@@ -34,6 +34,7 @@ from tests.e2e.kit import (
     latest_progress,
     read_topic,
     send_command,
+    wait_applied,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -376,6 +377,7 @@ def test_replay_after_a_mapping_fix_delivers_once_with_the_same_event_id(platfor
     [delivered] = wait_for(lambda: received(receiver), what="the replayed event")
     assert delivered.json() == {"total": 12.5}
     assert delivered.headers["Idempotency-Key"] == bad_id
+    assert delivered.headers["X-Switchyard-Replay-Job"] == "job-1"
     progress = wait_for(
         lambda: (p := latest_progress(platform, "job-1")) and p["state"] == "completed" and p, what="job completion"
     )
@@ -384,6 +386,50 @@ def test_replay_after_a_mapping_fix_delivers_once_with_the_same_event_id(platfor
     send_command(platform, command)  # running a finished job again replays nothing
     time.sleep(3)
     assert len(received(receiver)) == 1
+
+
+def test_a_replay_waits_while_the_live_pipeline_is_behind_and_goes_on_when_it_catches_up(  # type: ignore[no-untyped-def]
+    platform, dp_worker, receiver
+) -> None:
+    platform.stream("busy", partitions=1)
+    dest = [destination(receiver.url)]
+    platform.pipeline("busy", source="busy", mapping='{"total": $number(amount)}', destinations=dest)
+    bad_ids = platform.ingest_accepted(dp_worker.url, "busy", [{"amount": f"{i},5"} for i in range(60)])
+    dlq = platform.topic("busy", Variant.DLQ)
+    read_topic(platform.bootstrap, dlq, expect=60)
+
+    # The fix arrives paused: the pipeline's transform group holds its position, so everything the replay
+    # sends to the raw topic is live backlog that nobody consumes.
+    fixed = '{"total": $number($replace(amount, ",", "."))}'
+    platform.pipeline("busy", source="busy", mapping=fixed, destinations=dest, revision=2, state="paused")
+    wait_applied(dp_worker.url, "busy", 2)
+    command = ReplayCommand(
+        job_id="job-busy",
+        action="run",
+        dlq_topic=dlq,
+        target=RETRANSFORM,
+        end_offsets=dlq_end_offsets(platform.bootstrap, dlq, 1),
+        rate_per_s=40,
+        live_lag_limit=10,
+    )
+    send_command(platform, command)
+    waiting = wait_for(
+        lambda: (p := latest_progress(platform, "job-busy")) and p["message"].startswith("waiting for live") and p,
+        what="the job waiting for live traffic",
+    )
+    assert "switchyard-" in waiting["message"] and "-transform-busy" in waiting["message"]
+    # It stopped at the limit: one past it (the record that crossed it), or one more if the paused group's last
+    # commit had not landed when its lag was measured.
+    assert 11 <= waiting["replayed"] <= 12
+    live_ids = platform.ingest_accepted(dp_worker.url, "busy", [{"amount": "7"}])
+
+    platform.pipeline("busy", source="busy", mapping=fixed, destinations=dest, revision=3)  # resumed
+    wait_for(lambda: set(delivered_ids(receiver)) == set(bad_ids + live_ids), what="replayed and live events")
+    progress = wait_for(
+        lambda: (p := latest_progress(platform, "job-busy")) and p["state"] == "completed" and p, what="job completion"
+    )
+    assert (progress["matched"], progress["replayed"], progress["message"]) == (60, 60, "")
+    assert len(received(receiver)) == 61
 
 
 def test_redeliver_sends_a_deliver_stage_failure_to_its_destination_again(platform, dp_worker, receiver) -> None:  # type: ignore[no-untyped-def]
@@ -404,3 +450,4 @@ def test_redeliver_sends_a_deliver_stage_failure_to_its_destination_again(platfo
     send_command(platform, command)
     wait_for(lambda: len(received(receiver)) == 2, what="the re-delivery")
     assert [r.headers["Idempotency-Key"] for r in received(receiver)] == [event_id, event_id]
+    assert [r.headers.get("X-Switchyard-Replay-Job") for r in received(receiver)] == [None, "job-2"]

@@ -13,6 +13,7 @@ from streams.replay import (
     ReplayCommand,
     ReplayFilter,
     ReplayProgress,
+    live_lane,
     replay_record,
 )
 from streams.transform import Record
@@ -63,6 +64,9 @@ FAILED_MS = 1796292000000  # 2026-12-03T10:00:00Z
         (ReplayFilter(since_ms=FAILED_MS + 1), False),
         (ReplayFilter(until_ms=FAILED_MS), False),
         (ReplayFilter(until_ms=FAILED_MS + 1), True),
+        (ReplayFilter(from_offsets={0: 5}), True),  # the record is at partition 0, offset 5
+        (ReplayFilter(from_offsets={0: 6}), False),
+        (ReplayFilter(from_offsets={1: 100}), True),  # other partitions' cuts do not apply
     ],
 )
 def test_filter_selects_by_every_criterion(selection: ReplayFilter, selected: bool) -> None:
@@ -113,7 +117,8 @@ def test_commands_and_progress_round_trip_and_bad_commands_are_refused() -> None
         dlq_topic="t",
         target=REDELIVER,
         end_offsets={0: 5, 1: 7},
-        filter=ReplayFilter(stages=("deliver",)),
+        filter=ReplayFilter(stages=("deliver",), from_offsets={0: 2}),
+        live_lag_limit=50,
     )
     assert ReplayCommand.from_json(command.to_json()) == command
     progress = ReplayProgress("j", matched=2, next_offsets={1: 3})
@@ -122,3 +127,22 @@ def test_commands_and_progress_round_trip_and_bad_commands_are_refused() -> None
         ReplayCommand.from_json(command.to_json().replace(b'"redeliver"', b'"elsewhere"'))
     with pytest.raises(InvalidSpec):
         ReplayCommand.from_json(b"[]")
+
+
+def test_a_replayed_record_makes_room_for_the_live_group_it_joins() -> None:
+    assert live_lane(dlq_record(), target=RETRANSFORM, env="dev") == (
+        "switchyard-dev-transform-p1",
+        "dev.acme.orders.raw",
+    )
+    delivered = dlq_record(
+        **{
+            envelope.ERROR_STAGE: "deliver",
+            envelope.DESTINATION: "d9",
+            envelope.ORIGIN_TOPIC: "dev.acme.orders.enriched",
+        }
+    )
+    assert live_lane(delivered, target=REDELIVER, env="dev") == (
+        "switchyard-dev-deliver-p1-d9",
+        "dev.acme.orders.enriched",
+    )
+    assert live_lane(dlq_record(), target=REDELIVER, env="dev") is None  # no destination: nothing to compare with
