@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
@@ -33,6 +34,8 @@ logger = logging.getLogger("switchyard.replay")
 CHECKPOINT_EVERY = 200  # records, or
 CHECKPOINT_EVERY_S = 2.0  # seconds, whichever comes first: progress stays visible while a job runs
 LIVE_WAIT_POLL_S = 0.5
+
+Sent = tuple["asyncio.Future[Any]", Record]  # a send in flight, and the DLQ record it replays
 
 
 class ReplayStage:
@@ -139,13 +142,19 @@ class ReplayStage:
                             progress.next_offsets[tp.partition] = command.end_offsets[tp.partition]
                 for tp, messages in batch.items():
                     end = command.end_offsets[tp.partition]
+                    sends: list[Sent] = []
+                    next_offset = None
                     for message in messages:
                         if message.offset >= end:
                             reader.pause(tp)  # this partition is done: the end was fixed at job creation
                             break
-                        await self._replay_one(command, progress, to_record(message), bucket)
-                        progress.next_offsets[tp.partition] = message.offset + 1
-                        since_checkpoint += 1
+                        await self._replay_one(command, progress, to_record(message), bucket, sends)
+                        next_offset = message.offset + 1
+                    # The batch's sends are in flight together; a checkpoint only covers acknowledged records.
+                    await self._settle(command, progress, sends)
+                    if next_offset is not None:
+                        progress.next_offsets[tp.partition] = next_offset
+                        since_checkpoint += len(messages)
                 if since_checkpoint >= CHECKPOINT_EVERY or time.monotonic() - last_checkpoint >= CHECKPOINT_EVERY_S:
                     await self._publish(progress)
                     since_checkpoint, last_checkpoint = 0, time.monotonic()
@@ -170,8 +179,9 @@ class ReplayStage:
         return all(progress.next_offsets.get(p, 0) >= end for p, end in command.end_offsets.items())
 
     async def _replay_one(
-        self, command: ReplayCommand, progress: ReplayProgress, record: Record, bucket: TokenBucket
+        self, command: ReplayCommand, progress: ReplayProgress, record: Record, bucket: TokenBucket, sends: list[Sent]
     ) -> None:
+        """Send one DLQ record to its target if the job selects it; `sends` holds it until `_settle`."""
         if not command.filter.matches(record):
             return
         progress.matched += 1
@@ -184,24 +194,40 @@ class ReplayStage:
             await asyncio.sleep(wait)
         lane = live_lane(record, target=command.target, env=self._env)
         if lane is not None:
-            await self._make_room_for_live(command, progress, *lane)
+            await self._make_room_for_live(command, progress, lane, sends)
         try:
-            await (await self._producer.send(out.topic, value=out.value, key=out.key, headers=out.headers))
-            progress.replayed += 1
-            if lane is not None and lane[1] == out.topic:  # one more for the live group to read
-                self._group_lag.produced(*lane)
+            ack = await self._producer.send(out.topic, value=out.value, key=out.key, headers=out.headers)
         except Exception:
             logger.exception("replay %s: could not produce %s@%d", command.job_id, record.topic, record.offset)
             progress.failed += 1
+            return
+        if lane is not None and lane[1] == out.topic:  # one more for the live group to read
+            self._group_lag.produced(*lane)
+        sends.append((ack, record))
+
+    @staticmethod
+    async def _settle(command: ReplayCommand, progress: ReplayProgress, sends: list[Sent]) -> None:
+        results = await asyncio.gather(*(ack for ack, _ in sends), return_exceptions=True)
+        for result, (_, record) in zip(results, sends, strict=True):
+            if isinstance(result, BaseException):
+                logger.error(
+                    "replay %s: could not produce %s@%d: %r", command.job_id, record.topic, record.offset, result
+                )
+                progress.failed += 1
+            else:
+                progress.replayed += 1
 
     async def _make_room_for_live(
-        self, command: ReplayCommand, progress: ReplayProgress, group: str, topic: str
+        self, command: ReplayCommand, progress: ReplayProgress, lane: tuple[str, str], sends: list[Sent]
     ) -> None:
-        """Wait while `group` is more than the job's limit behind on `topic`; the job's message says so."""
+        """Wait while the lane's group is more than the job's limit behind on its topic; the job's message says so."""
+        group, topic = lane
         waiting_since = None
         while (lag := await self._group_lag.lag(group, topic)) > command.live_lag_limit:
             if waiting_since is None:
                 waiting_since = time.monotonic()
+                await self._settle(command, progress, sends)  # the counts published below are acknowledged ones
+                sends.clear()
                 progress.message = (
                     f"waiting for live traffic: {group} is {lag} records behind on {topic} "
                     f"(this job waits above {command.live_lag_limit})"
