@@ -124,6 +124,14 @@ REPLAY_DRY_RUN_LIMIT = env.int("SWITCHYARD_REPLAY_DRY_RUN_LIMIT", default=1000)
 STATS_RETENTION_MINUTES = env.int("SWITCHYARD_STATS_RETENTION_MINUTES", default=120)
 STATUS_CONSUMER_METADATA_REFRESH_MS = env.int("SWITCHYARD_STATUS_CONSUMER_METADATA_REFRESH_MS", default=5000)
 
+# The probe server of run_outbox_relay and run_status_consumer (control/core/probe_server.py): /healthz, /readyz and
+# /metrics on HEALTH_HOST and each command's port (0 disables it). /healthz answers 503 once the command's loop has
+# not finished a round for HEALTH_STALL_S.
+HEALTH_HOST = env.str("SWITCHYARD_HEALTH_HOST", default="127.0.0.1")
+HEALTH_STALL_S = env.float("SWITCHYARD_HEALTH_STALL_S", default=60.0)
+OUTBOX_RELAY_HEALTH_PORT = env.int("SWITCHYARD_RELAY_HEALTH_PORT", default=8011)
+STATUS_CONSUMER_HEALTH_PORT = env.int("SWITCHYARD_STATUS_HEALTH_PORT", default=8012)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",

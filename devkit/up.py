@@ -28,6 +28,9 @@ def main() -> int:
     control_port = _port("CONTROL_PORT", 8000)
     worker_port = _port("WORKER_PORT", 8001)
     receiver_port = _port("RECEIVER_PORT", 8002)
+    # The probe servers (/healthz, /readyz, /metrics) of the relay and the status consumer; the same variables as
+    # control/settings.py reads.
+    probe_ports = {"relay": _port("RELAY_HEALTH_PORT", 8011), "status": _port("STATUS_HEALTH_PORT", 8012)}
     kafka = KafkaBroker(
         data_dir=LOCAL / "kafka", port=_port("KAFKA_PORT", 9092), controller_port=_port("KAFKA_CONTROLLER_PORT", 9093)
     )
@@ -38,13 +41,15 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        return _run(kafka, control_port, worker_port, receiver_port)
+        return _run(kafka, control_port, worker_port, receiver_port, probe_ports)
     finally:
         print("stopping Kafka ...", flush=True)
         kafka.stop()
 
 
-def _run(kafka: KafkaBroker, control_port: int, worker_port: int, receiver_port: int) -> int:
+def _run(
+    kafka: KafkaBroker, control_port: int, worker_port: int, receiver_port: int, probe_ports: dict[str, int]
+) -> int:
     env = {
         **os.environ,
         "SWITCHYARD_KAFKA_BOOTSTRAP": kafka.bootstrap,
@@ -70,6 +75,8 @@ Switchyard is up
   API             http://127.0.0.1:{control_port}/api/v1/   docs: http://127.0.0.1:{control_port}/api/v1/docs/
   ingest (worker) http://127.0.0.1:{worker_port}/ingest/<workspace>/<stream>
   demo receiver   http://127.0.0.1:{receiver_port}/       (lists what it received)
+  outbox relay    http://127.0.0.1:{probe_ports["relay"]}/healthz    /readyz, /metrics
+  status consumer http://127.0.0.1:{probe_ports["status"]}/healthz    /readyz, /metrics
   Kafka           {kafka.bootstrap}                  (log: {kafka.log_file})
 
 Send a first event (it is transformed by the demo pipeline and shows up in the receiver's log below):
@@ -86,9 +93,11 @@ Ctrl-C stops everything; the data (topics, database) is kept for the next `make 
         "control", f"{python} manage.py runserver 127.0.0.1:{control_port} --noreload", env=env, cwd=str(ROOT)
     )
     # Publishes the control plane's spec changes (outbox) to the config topic, including after a Kafka outage.
-    manager.add_process("relay", f"{python} manage.py run_outbox_relay", env=env, cwd=str(ROOT))
+    relay = f"{python} manage.py run_outbox_relay --health-port {probe_ports['relay']}"
+    manager.add_process("relay", relay, env=env, cwd=str(ROOT))
     # Indexes DLQ records and follows the workers' status and replay progress (DLQ browser, replay jobs, dashboard).
-    manager.add_process("status", f"{python} manage.py run_status_consumer", env=env, cwd=str(ROOT))
+    status = f"{python} manage.py run_status_consumer --health-port {probe_ports['status']}"
+    manager.add_process("status", status, env=env, cwd=str(ROOT))
     faust = Path(python).parent / "faust"
     manager.add_process("worker", f"{faust} -A streams.app worker -l info", env=env, cwd=str(ROOT))
     manager.add_process("receiver", f"{python} -m devkit.receiver --port {receiver_port}", env=env, cwd=str(ROOT))

@@ -30,7 +30,7 @@ DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 
 LOOPBACK = "127.0.0.1"
 FIELDS_WITH_HOST_IP = 3  # HOST_IP:PUBLISHED:TARGET in the short ports syntax
-SERVICES_NEEDING_HEALTHCHECK = ("kafka", "control", "worker")
+SERVICES_NEEDING_HEALTHCHECK = ("kafka", "control", "relay", "status-consumer", "worker")
 
 
 @functools.cache

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException
@@ -100,9 +101,12 @@ class StatusConsumer:
         with log_context(topic=message.topic(), partition=message.partition(), offset=message.offset()):
             replay_progress_apply(progress=progress)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, *, on_beat: Callable[[], None] | None = None) -> None:
+        """Poll until `stop` is set; `on_beat` is called once per round (the probe's liveness heartbeat)."""
         logger.info("status consumer following %s", subscriptions(settings.SWITCHYARD_ENV))
         while not stop.is_set():
+            if on_beat is not None:
+                on_beat()
             try:
                 self.poll_once()
             except KafkaException as exc:
