@@ -76,6 +76,7 @@ class DataPlane(Service):
     """Owns the Kafka clients and every data-plane task of this worker."""
 
     producer: AIOKafkaProducer | None = None
+    admin: AIOKafkaAdminClient | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -101,6 +102,9 @@ class DataPlane(Service):
     async def on_start(self) -> None:
         # aiokafka clients bind to the running loop, so they are made here rather than at import.
         await self._ensure_internal_topics()
+        # Kept for /readyz: a metadata round trip says whether Kafka answers now, not just at start.
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        await self.admin.start()
         self.producer = make_producer(settings, client_id=f"{settings.worker_id}-producer")
         await self.producer.start()
         await self.sink.setup()
@@ -118,11 +122,22 @@ class DataPlane(Service):
     async def on_stop(self) -> None:
         await self.supervisor.stop()
         await self.sink.close()
+        if self.admin is not None:
+            await self.admin.close()
         # With Kafka gone, stop() would wait forever for unacknowledged sends; those were not
         # acknowledged to anyone (ingest answered 503, stages did not commit), so give up on them.
         if self.producer is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.producer.stop(), 10)
+
+    async def kafka_reachable(self, timeout_s: float = 3.0) -> bool:
+        if self.admin is None:
+            return False
+        try:
+            await asyncio.wait_for(self.admin.describe_cluster(), timeout_s)
+        except Exception:  # whatever the client raises, Kafka did not answer in time
+            return False
+        return True
 
     async def _ensure_internal_topics(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
@@ -311,6 +326,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     checks = {
+        "kafka": await data_plane.kafka_reachable(),
         "config_caught_up": data_plane.config.caught_up.is_set(),
         "idempotency_caught_up": data_plane.idempotency_follower.caught_up.is_set(),
         "replay_progress_caught_up": data_plane.progress_follower.caught_up.is_set(),
