@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Min, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 
 from control.core.exceptions import NotFound
 from control.dlq.models import DlqRecord
@@ -30,8 +30,15 @@ class DlqFilter:
     pipelines: tuple[str, ...] = ()
     revisions: tuple[int, ...] = ()
     event_ids: tuple[str, ...] = field(default=())
+    # Per DLQ partition, the first offset selected (a re-run starts at its first job's end offsets).
+    from_offsets: dict[int, int] = field(default_factory=dict)
 
     def apply(self, queryset: QuerySet[DlqRecord]) -> QuerySet[DlqRecord]:
+        if self.from_offsets:
+            after_cut = ~Q(partition__in=list(self.from_offsets))
+            for partition, offset in self.from_offsets.items():
+                after_cut |= Q(partition=partition, offset__gte=offset)
+            queryset = queryset.filter(after_cut)
         if self.since is not None:
             queryset = queryset.filter(failed_at__gte=self.since)
         if self.until is not None:
@@ -57,6 +64,7 @@ class DlqFilter:
             pipelines=self.pipelines,
             revisions=self.revisions,
             event_ids=self.event_ids,
+            from_offsets=dict(self.from_offsets),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -68,6 +76,7 @@ class DlqFilter:
             "pipelines": list(self.pipelines),
             "revisions": list(self.revisions),
             "event_ids": list(self.event_ids),
+            "from_offsets": {str(p): o for p, o in self.from_offsets.items()},
         }
 
     @classmethod
@@ -83,6 +92,7 @@ class DlqFilter:
             pipelines=tuple(str(p) for p in doc.get("pipelines") or ()),
             revisions=tuple(int(r) for r in doc.get("revisions") or ()),
             event_ids=tuple(doc.get("event_ids") or ()),
+            from_offsets={int(p): int(o) for p, o in (doc.get("from_offsets") or {}).items()},
         )
 
 

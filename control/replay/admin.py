@@ -70,6 +70,6 @@ class ReplayJobAdmin(WorkspaceScopedAdmin):
     def cancel(self, request: HttpRequest, queryset: QuerySet[ReplayJob]) -> None:
         self._each(request, queryset, "Cancelled", lambda j: services.replay_cancel(job=j, actor=request.user))
 
-    @admin.action(description="Re-run (what failed again since it started)")
+    @admin.action(description="Re-run (what reached the DLQ after it started)")
     def rerun(self, request: HttpRequest, queryset: QuerySet[ReplayJob]) -> None:
         self._each(request, queryset, "Re-run as new jobs", lambda j: services.replay_rerun(job=j, actor=request.user))

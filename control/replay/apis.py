@@ -130,5 +130,5 @@ class ReplayJobApi(WorkspaceViewSet):
     @extend_schema(responses={201: ReplayJobOutput})
     @action(detail=True, methods=["post"], serializer_class=NoInput)
     def rerun(self, request: Request, **kwargs: Any) -> Response:
-        """A new job for the records of this completed job's selection that failed after it started."""
+        """A new job for this completed job's selection, limited to DLQ records written after its end offsets."""
         return self.output(services.replay_rerun(job=self.get_object(), actor=request.user), status=201)

@@ -123,6 +123,7 @@ def _command(job: ReplayJob, action: str) -> ReplayCommand:
         end_offsets={int(p): int(o) for p, o in job.end_offsets.items()},
         filter=DlqFilter.from_json(job.selection).to_replay_filter(),
         rate_per_s=job.rate_per_s,
+        live_lag_limit=settings.REPLAY_LIVE_LAG_LIMIT,
     )
 
 
@@ -179,16 +180,17 @@ def replay_cancel(*, job: ReplayJob, actor: Any = None) -> ReplayJob:
 
 
 def replay_rerun(*, job: ReplayJob, actor: Any = None) -> ReplayJob:
-    """A new job for a completed one's selection, limited to records that failed after it started.
+    """A new job for a completed one's selection, limited to DLQ records written after it started.
 
-    What the first job replayed is not selected again: those records failed before it started. Events it
-    replayed that failed again came back to the DLQ after it started, with their attempt count increased.
+    The cut is the first job's end offsets, not a time: everything below them was the first job's to replay, so
+    nothing is selected twice, and events it replayed that failed again are above them (back in the DLQ with
+    their attempt count increased), so they are selected.
     """
     if job.state != ReplayState.COMPLETED or job.started_at is None:
         raise Conflict(f"only a completed job can be re-run; this one is {job.state}", details={"state": [job.state]})
     filters = DlqFilter.from_json(job.selection)
-    since = max(filters.since or job.started_at, job.started_at)
-    rerun = DlqFilter.from_json({**filters.to_json(), "since": since.isoformat()})
+    cut = {int(p): int(o) for p, o in job.end_offsets.items()}
+    rerun = DlqFilter.from_json({**filters.to_json(), "from_offsets": cut})
     return replay_job_create(
         workspace=job.workspace,
         stream=job.stream,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -10,7 +11,7 @@ from django.conf import settings
 
 from control.audit.models import AuditEvent
 from control.core.exceptions import Conflict
-from control.dlq.selectors import DlqFilter
+from control.dlq.selectors import DlqFilter, dlq_record_list
 from control.pipelines.services import pipeline_activate, pipeline_mapping_change
 from control.pipelines.specs import spec_bytes
 from control.replay import services
@@ -96,10 +97,38 @@ def test_start_fixes_end_offsets_publishes_the_command_and_follows_progress(worl
     assert AuditEvent.objects.filter(object_id=str(job.pk), action="replay.completed").count() == 1
 
     rerun = services.replay_rerun(job=job, actor=team.editor)
-    assert rerun.rerun_of == job and rerun.selection["since"] == job.started_at.isoformat()
-    assert rerun.selected == 0  # everything the first job selected failed before it started
+    assert rerun.rerun_of == job and rerun.selection["from_offsets"] == job.end_offsets
+    assert rerun.selected == 0  # everything below the first job's end offsets was the first job's
     with pytest.raises(Conflict):
         services.replay_cancel(job=job)
+
+
+def test_a_rerun_cuts_by_offsets_so_clock_skew_neither_loses_nor_repeats(world, team) -> None:  # type: ignore[no-untyped-def]
+    _bad_events(world)
+    job = services.replay_job_create(
+        workspace=world.workspace, stream=world.stream, target=RETRANSFORM, filters=DlqFilter()
+    )
+    services.replay_start(job=job, actor=team.editor)
+    services.replay_progress_apply(progress=ReplayProgress(job.job_id, "completed", matched=3, replayed=3))
+    job.refresh_from_db()
+    # The control plane's clock runs ahead of the worker's: a failure written after the job started carries
+    # a failed-at time before the job's start. A cut by time would never select it again.
+    job.started_at += timedelta(minutes=5)
+    job.save(update_fields=["started_at"])
+    [late_id] = dlq_produce(
+        world.stream, [({"id": "o-9"}, TransformFailed("T2001", error_type="T2001"))], pipeline=None
+    )
+    index_until(4, world.stream)
+
+    rerun = services.replay_rerun(job=job, actor=team.editor)
+    assert rerun.selected == 1
+    command = services._command(rerun, "run")
+    assert command.filter.from_offsets == {int(p): o for p, o in job.end_offsets.items()}
+    assert list(
+        dlq_record_list(stream=world.stream, filters=DlqFilter.from_json(rerun.selection)).values_list(
+            "event_id", flat=True
+        )
+    ) == [late_id]
 
 
 def test_cancel_an_unstarted_job_needs_no_kafka(world, team, settings) -> None:  # type: ignore[no-untyped-def]
