@@ -268,6 +268,7 @@ class DataPlane(Service):
             progress=self.replay_progress,
             worker_id=settings.worker_id,
             env=settings.env,
+            registry=self.registry,
             group_lag=GroupLag(admin=admin, offsets_reader=offsets_reader),
         )
         try:
@@ -286,7 +287,8 @@ class DataPlane(Service):
 
     @Service.timer(15.0)
     async def _publish_worker_stats(self) -> None:
-        """Cumulative per-pipeline counters of this worker; the control plane charts their deltas."""
+        """Cumulative per-pipeline counters of this worker (the control plane charts their deltas), and the
+        ingest keys used since the last report (the control plane moves their last_used_at forward)."""
         if self.producer is None:
             return
         value = {
@@ -294,6 +296,9 @@ class DataPlane(Service):
             "at": time.time(),
             "pipelines": pipeline_snapshot(),
             "destinations": self.states.snapshots(),
+            # Drained before the send: if the send fails these uses are not reported. Acceptable for a
+            # "last used" timestamp; a key in steady use is reported again on the next tick.
+            "ingest_keys": self.ingest.usage.drain(),
         }
         key = f"worker:{settings.worker_id}".encode()
         with contextlib.suppress(Exception):  # stats are best effort; the next tick tries again

@@ -15,6 +15,7 @@ from typing import Any
 
 from streams import envelope
 from streams.exceptions import InvalidSpec
+from streams.spec import PipelineSpec
 from streams.topics import delivery_group, transform_group
 from streams.transform import Outgoing, Record
 
@@ -185,17 +186,24 @@ def replay_record(record: Record, *, target: str, job_id: str, now_ms: int) -> O
     raise NotReplayable(f"unknown target {target!r}")
 
 
-def live_lane(record: Record, *, target: str, env: str) -> tuple[str, str] | None:
-    """The live consumer group, and its topic, that a replayed record competes with (None if unknown).
+Lane = tuple[str, str]  # (consumer group, topic)
 
-    A re-transformed record joins the raw topic ahead of the failed pipeline's transform group; a re-delivered
-    one shares its destination with that destination's live delivery group on the topic it failed from.
+
+def live_lanes(record: Record, *, target: str, env: str, spec: PipelineSpec | None) -> list[Lane]:
+    """The live consumer groups, each with its topic, that a replayed record will queue in (first the one it joins).
+
+    A re-transformed record joins the raw topic ahead of the failed pipeline's transform group, and after the
+    transform it queues ahead of the pipeline's delivery groups (the usual bottleneck: HTTP is slower than the
+    transform). A re-delivered one shares its destination with that destination's live delivery group.
     """
     origin = envelope.header(record.headers, envelope.ORIGIN_TOPIC)
     pipeline = envelope.header(record.headers, envelope.PIPELINE)
     if not origin or not pipeline:
-        return None
+        return []
     if target == RETRANSFORM:
-        return transform_group(env, pipeline), origin
+        downstream = (
+            [(delivery_group(env, pipeline, d.id), spec.target_topic) for d in spec.destinations] if spec else []
+        )
+        return [(transform_group(env, pipeline), origin), *downstream]
     destination = envelope.header(record.headers, envelope.DESTINATION)
-    return (delivery_group(env, pipeline, destination), origin) if destination else None
+    return [(delivery_group(env, pipeline, destination), origin)] if destination else []

@@ -21,12 +21,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
+from streams import envelope
 from streams.consumer_loop import to_record
 from streams.exceptions import InvalidSpec
 from streams.group_lag import GroupLag
 from streams.observability import REPLAY_LIVE_WAIT_SECONDS
 from streams.ratelimit import TokenBucket
-from streams.replay import NotReplayable, ReplayCommand, ReplayProgress, live_lane, replay_record
+from streams.registry import SpecRegistry
+from streams.replay import Lane, NotReplayable, ReplayCommand, ReplayProgress, live_lanes, replay_record
 from streams.transform import Record
 
 logger = logging.getLogger("switchyard.replay")
@@ -50,6 +52,7 @@ class ReplayStage:
         progress: dict[str, ReplayProgress],
         worker_id: str,
         env: str,
+        registry: SpecRegistry,
         group_lag: GroupLag,
     ) -> None:
         self._commands_topic = commands_topic
@@ -60,6 +63,7 @@ class ReplayStage:
         self._progress = progress  # kept current by a follower of the progress topic
         self._worker_id = worker_id
         self._env = env
+        self._registry = registry  # the failed pipeline's destinations: the groups downstream of a re-transform
         self._group_lag = group_lag
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._cancelled: set[str] = set()
@@ -192,8 +196,9 @@ class ReplayStage:
             return
         while (wait := bucket.take()) > 0:  # the job's rate limit: replays never flood live traffic
             await asyncio.sleep(wait)
-        lane = live_lane(record, target=command.target, env=self._env)
-        if lane is not None:
+        spec = self._registry.pipeline(envelope.header(record.headers, envelope.PIPELINE) or "")
+        lanes = live_lanes(record, target=command.target, env=self._env, spec=spec)
+        for lane in lanes:
             await self._make_room_for_live(command, progress, lane, sends)
         try:
             ack = await self._producer.send(out.topic, value=out.value, key=out.key, headers=out.headers)
@@ -201,8 +206,9 @@ class ReplayStage:
             logger.exception("replay %s: could not produce %s@%d", command.job_id, record.topic, record.offset)
             progress.failed += 1
             return
-        if lane is not None and lane[1] == out.topic:  # one more for the live group to read
-            self._group_lag.produced(*lane)
+        for lane in lanes:
+            if lane[1] == out.topic:  # one more for the live group to read (downstream ones see it later)
+                self._group_lag.produced(*lane)
         sends.append((ack, record))
 
     @staticmethod
@@ -218,7 +224,7 @@ class ReplayStage:
                 progress.replayed += 1
 
     async def _make_room_for_live(
-        self, command: ReplayCommand, progress: ReplayProgress, lane: tuple[str, str], sends: list[Sent]
+        self, command: ReplayCommand, progress: ReplayProgress, lane: Lane, sends: list[Sent]
     ) -> None:
         """Wait while the lane's group is more than the job's limit behind on its topic; the job's message says so."""
         group, topic = lane

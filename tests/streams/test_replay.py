@@ -13,9 +13,10 @@ from streams.replay import (
     ReplayCommand,
     ReplayFilter,
     ReplayProgress,
-    live_lane,
+    live_lanes,
     replay_record,
 )
+from streams.spec import HttpDestinationSpec, build_pipeline_spec
 from streams.transform import Record
 
 
@@ -129,11 +130,31 @@ def test_commands_and_progress_round_trip_and_bad_commands_are_refused() -> None
         ReplayCommand.from_json(b"[]")
 
 
-def test_a_replayed_record_makes_room_for_the_live_group_it_joins() -> None:
-    assert live_lane(dlq_record(), target=RETRANSFORM, env="dev") == (
-        "switchyard-dev-transform-p1",
-        "dev.acme.orders.raw",
+def test_a_replayed_record_makes_room_in_every_live_group_it_will_queue_in() -> None:
+    spec = build_pipeline_spec(
+        env="dev",
+        id="p1",
+        workspace="acme",
+        name="p1",
+        revision=3,
+        state="active",
+        source_stream="orders",
+        target_stream="orders",
+        mapping="$",
+        destinations=[
+            HttpDestinationSpec(id="d1", url="https://a.example"),
+            HttpDestinationSpec(id="d2", url="https://b.example"),
+        ],
     )
+    assert live_lanes(dlq_record(), target=RETRANSFORM, env="dev", spec=spec) == [
+        ("switchyard-dev-transform-p1", "dev.acme.orders.raw"),
+        ("switchyard-dev-deliver-p1-d1", spec.target_topic),
+        ("switchyard-dev-deliver-p1-d2", spec.target_topic),
+    ]
+    # A pipeline this worker does not know (deleted since): only the group the record joins.
+    assert live_lanes(dlq_record(), target=RETRANSFORM, env="dev", spec=None) == [
+        ("switchyard-dev-transform-p1", "dev.acme.orders.raw")
+    ]
     delivered = dlq_record(
         **{
             envelope.ERROR_STAGE: "deliver",
@@ -141,8 +162,7 @@ def test_a_replayed_record_makes_room_for_the_live_group_it_joins() -> None:
             envelope.ORIGIN_TOPIC: "dev.acme.orders.enriched",
         }
     )
-    assert live_lane(delivered, target=REDELIVER, env="dev") == (
-        "switchyard-dev-deliver-p1-d9",
-        "dev.acme.orders.enriched",
-    )
-    assert live_lane(dlq_record(), target=REDELIVER, env="dev") is None  # no destination: nothing to compare with
+    assert live_lanes(delivered, target=REDELIVER, env="dev", spec=spec) == [
+        ("switchyard-dev-deliver-p1-d9", "dev.acme.orders.enriched")
+    ]
+    assert live_lanes(dlq_record(), target=REDELIVER, env="dev", spec=spec) == []  # no destination header
