@@ -130,6 +130,7 @@ def test_bad_event_dlq_fix_dry_run_replay_delivered(platform_env, kafka_bootstra
         assert delivered.json() == {"order": "o-1", "total": 12.5}
         assert delivered.headers["Idempotency-Key"] == event_id
         assert delivered.headers["X-Correlation-ID"] == correlation_id
+        assert delivered.headers["X-Switchyard-Replay-Job"] == started["job_id"]
 
         def finished() -> Any:
             indexer.poll_once(0.5)
@@ -138,6 +139,14 @@ def test_bad_event_dlq_fix_dry_run_replay_delivered(platform_env, kafka_bootstra
 
         done = wait_for(finished, timeout=60, what="the job's progress to say completed")
         assert (done["matched"], done["replayed"], done["skipped"], done["failed"]) == (1, 1, 0, 0)
+
+        # The worker's 15 s status report names the key it accepted events with; the consumer records its use.
+        def key_last_used() -> Any:
+            indexer.poll_once(0.5)
+            [row] = _ok(api.get(f"{ws}/ingest-keys/"))["results"]
+            return row["last_used_at"]
+
+        assert wait_for(key_last_used, timeout=45, what="the ingest key's last_used_at from the worker's report")
     finally:
         indexer.close()
 
