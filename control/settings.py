@@ -132,6 +132,8 @@ HEALTH_HOST = env.str("SWITCHYARD_HEALTH_HOST", default="127.0.0.1")
 HEALTH_STALL_S = env.float("SWITCHYARD_HEALTH_STALL_S", default=60.0)
 OUTBOX_RELAY_HEALTH_PORT = env.int("SWITCHYARD_RELAY_HEALTH_PORT", default=8011)
 STATUS_CONSUMER_HEALTH_PORT = env.int("SWITCHYARD_STATUS_HEALTH_PORT", default=8012)
+# When set, every /metrics (control plane, probes, workers: the same variable) needs `Authorization: Bearer <it>`.
+METRICS_TOKEN = env.str("SWITCHYARD_METRICS_TOKEN", default="")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

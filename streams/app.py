@@ -35,9 +35,11 @@ from streams.mapping import MappingCache
 from streams.observability import (
     INGEST_REQUESTS,
     INGESTED_EVENTS,
+    METRICS_UNAUTHORIZED,
     UNDELIVERED,
     json_logging_config,
     log_context,
+    metrics_allowed,
     pipeline_snapshot,
 )
 from streams.registry import SpecRegistry
@@ -322,6 +324,8 @@ async def ingest_view(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    if not metrics_allowed(request.headers.get("Authorization"), settings.metrics_token):
+        return web.json_response(METRICS_UNAUTHORIZED, status=401, headers={"WWW-Authenticate": "Bearer"})
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

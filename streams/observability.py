@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hmac
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,21 @@ def log_context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+METRICS_UNAUTHORIZED = {"error": {"code": "unauthorized", "message": "send Authorization: Bearer <metrics token>"}}
+
+
+def metrics_allowed(authorization: str | None, token: str) -> bool:
+    """/metrics is open when no token is set, else it needs `Authorization: Bearer <token>`.
+
+    Prometheus sends that with `authorization: {credentials: ...}` in its scrape config. Metrics name
+    pipelines, destinations and streams, which is more than an unauthenticated caller should see.
+    """
+    if not token:
+        return True
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 class ContextFilter(logging.Filter):

@@ -30,6 +30,7 @@ class Settings:
     idempotency_window_s: float
     log_format: str
     log_level: str
+    metrics_token: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -48,4 +49,5 @@ class Settings:
             idempotency_window_s=float(_env("IDEMPOTENCY_WINDOW_S", str(24 * 3600))),
             log_format=_env("LOG_FORMAT", "json"),
             log_level=_env("LOG_LEVEL", "INFO"),
+            metrics_token=_env("METRICS_TOKEN", ""),
         )

@@ -66,7 +66,7 @@ def receiver() -> Iterator[ReceiverThread]:
 class WorkerProcess:
     """`faust -A streams.app worker` as a real subprocess, as production runs it."""
 
-    def __init__(self, *, env: str, bootstrap: str, log_dir: Path) -> None:
+    def __init__(self, *, env: str, bootstrap: str, log_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.log_path = log_dir / f"worker-{self.port}.log"
         self.url = f"http://127.0.0.1:{self.port}"
@@ -80,6 +80,7 @@ class WorkerProcess:
             "SWITCHYARD_WORKER_PORT": str(self.port),
             "SWITCHYARD_WORKER_DATA_DIR": str(log_dir / f"worker-data-{self.port}"),
             "SWITCHYARD_ALLOW_PRIVATE_DESTINATIONS": "true",
+            **(extra_env or {}),
         }
         self._process: subprocess.Popen[bytes] | None = None
 

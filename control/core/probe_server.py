@@ -25,6 +25,7 @@ from django.db import connections
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from control.core.readiness import is_ready, readiness_checks
+from streams.observability import METRICS_UNAUTHORIZED, metrics_allowed
 
 logger = logging.getLogger("switchyard.control.probe")
 
@@ -101,15 +102,20 @@ class _Handler(BaseHTTPRequestHandler):
                 # Django opens a connection per thread, and each request here has a thread of its own: close it.
                 connections.close_all()
         elif path == "/metrics":
-            self._send(200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
+            if metrics_allowed(self.headers.get("Authorization"), settings.METRICS_TOKEN):
+                self._send(200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
+            else:
+                self._json(401, METRICS_UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
         else:
             self._json(404, {"error": {"code": "not_found", "message": "try /healthz, /readyz or /metrics"}})
 
-    def _json(self, status: int, body: dict[str, Any]) -> None:
-        self._send(status, json.dumps(body).encode(), "application/json")
+    def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(body).encode(), "application/json", headers)
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

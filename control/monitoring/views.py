@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from control.core.readiness import is_ready, readiness_checks
 from control.monitoring.metrics import DATABASE_REGISTRY
+from streams.observability import METRICS_UNAUTHORIZED, metrics_allowed
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
+    if not metrics_allowed(request.headers.get("Authorization"), settings.METRICS_TOKEN):
+        response = JsonResponse(METRICS_UNAUTHORIZED, status=401)
+        response["WWW-Authenticate"] = "Bearer"
+        return response
     body = generate_latest(REGISTRY) + generate_latest(DATABASE_REGISTRY)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
 

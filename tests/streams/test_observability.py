@@ -7,6 +7,8 @@ import json
 import logging
 import logging.config
 
+import pytest
+
 from streams.observability import (
     CONSUMER_LAG,
     DLQ_EVENTS,
@@ -15,6 +17,7 @@ from streams.observability import (
     UndeliveredAges,
     json_logging_config,
     log_context,
+    metrics_allowed,
     pipeline_snapshot,
 )
 
@@ -57,3 +60,20 @@ def test_pipeline_snapshot_groups_this_workers_metrics_by_pipeline() -> None:
     assert snapshot["events"]["deliver:delivered"] == 3
     assert snapshot["dlq"] == 1
     assert snapshot["lag"] == 10
+
+
+@pytest.mark.parametrize(
+    ("authorization", "token", "allowed"),
+    [
+        (None, "", True),  # no token set: open, as Prometheus expects by default
+        ("Bearer anything", "", True),
+        (None, "t0k", False),
+        ("Bearer t0k", "t0k", True),
+        ("bearer t0k", "t0k", True),
+        ("Bearer t0k2", "t0k", False),
+        ("Basic t0k", "t0k", False),
+        ("t0k", "t0k", False),
+    ],
+)
+def test_metrics_allowed(authorization: str | None, token: str, allowed: bool) -> None:
+    assert metrics_allowed(authorization, token) is allowed

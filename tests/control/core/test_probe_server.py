@@ -171,3 +171,12 @@ def test_command_serves_healthz_and_readyz_and_stops_cleanly_on_sigterm(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_metrics_needs_the_bearer_token_once_one_is_set(probe: Probe, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    refused = _get(probe, "/metrics")
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+    url = f"http://{probe.host}:{probe.port}/metrics"
+    allowed = requests.get(url, headers={"Authorization": "Bearer s3cret-metrics"}, timeout=10)
+    assert allowed.status_code == 200 and "python_info" in allowed.text

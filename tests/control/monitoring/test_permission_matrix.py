@@ -88,6 +88,16 @@ def test_health_readiness_and_metrics(client, platform_env) -> None:  # type: ig
         assert name in body
 
 
+def test_metrics_needs_the_bearer_token_once_one_is_set(client, db, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    refused = client.get("/metrics")
+    assert refused.status_code == 401 and refused["WWW-Authenticate"] == "Bearer"
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    allowed = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics")
+    assert allowed.status_code == 200 and b"switchyard_control_http_requests_total" in allowed.content
+    assert client.get("/healthz").status_code == 200  # probes stay open: orchestrators do not send tokens
+
+
 def test_readyz_says_which_dependency_is_down(client, db, settings) -> None:  # type: ignore[no-untyped-def]
     settings.KAFKA_BOOTSTRAP = "127.0.0.1:1"
     response = client.get("/readyz")
