@@ -145,20 +145,7 @@ class ReplayStage:
                         if position >= command.end_offsets[tp.partition]:
                             progress.next_offsets[tp.partition] = command.end_offsets[tp.partition]
                 for tp, messages in batch.items():
-                    end = command.end_offsets[tp.partition]
-                    sends: list[Sent] = []
-                    next_offset = None
-                    for message in messages:
-                        if message.offset >= end:
-                            reader.pause(tp)  # this partition is done: the end was fixed at job creation
-                            break
-                        await self._replay_one(command, progress, to_record(message), bucket, sends)
-                        next_offset = message.offset + 1
-                    # The batch's sends are in flight together; a checkpoint only covers acknowledged records.
-                    await self._settle(command, progress, sends)
-                    if next_offset is not None:
-                        progress.next_offsets[tp.partition] = next_offset
-                        since_checkpoint += len(messages)
+                    since_checkpoint += await self._replay_fetched(command, progress, reader, tp, messages, bucket)
                 if since_checkpoint >= CHECKPOINT_EVERY or time.monotonic() - last_checkpoint >= CHECKPOINT_EVERY_S:
                     await self._publish(progress)
                     since_checkpoint, last_checkpoint = 0, time.monotonic()
@@ -181,6 +168,30 @@ class ReplayStage:
     @staticmethod
     def _done(progress: ReplayProgress, command: ReplayCommand) -> bool:
         return all(progress.next_offsets.get(p, 0) >= end for p, end in command.end_offsets.items())
+
+    async def _replay_fetched(
+        self,
+        command: ReplayCommand,
+        progress: ReplayProgress,
+        reader: AIOKafkaConsumer,
+        tp: TopicPartition,
+        messages: list[Any],
+        bucket: TokenBucket,
+    ) -> int:
+        """Replay one partition's fetched records up to the job's end; returns how many it read."""
+        sends: list[Sent] = []
+        read = 0
+        for message in messages:
+            if message.offset >= command.end_offsets[tp.partition]:
+                reader.pause(tp)  # this partition is done: the end was fixed at job creation
+                break
+            await self._replay_one(command, progress, to_record(message), bucket, sends)
+            read += 1
+        # The sends were in flight together; the checkpoint below covers only acknowledged records.
+        await self._settle(command, progress, sends)
+        if read:
+            progress.next_offsets[tp.partition] = messages[read - 1].offset + 1
+        return read
 
     async def _replay_one(
         self, command: ReplayCommand, progress: ReplayProgress, record: Record, bucket: TokenBucket, sends: list[Sent]
