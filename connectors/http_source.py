@@ -35,6 +35,7 @@ logger = logging.getLogger("switchyard.ingest")
 
 JSON_TYPES = ("application/json", "application/cloudevents+json")
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+ANONYMOUS = "anonymous"  # the "key id" of a request to a stream that does not require a key
 
 
 @dataclass
@@ -140,7 +141,7 @@ def authenticate(source: SourceSpec, headers: Mapping[str, str], registry: SpecR
     key = presented_key(headers)
     if key is None:
         if not source.require_key:
-            return "anonymous"
+            return ANONYMOUS
         raise IngestRefused(
             401, "missing_api_key", "send an ingest key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
         )
@@ -176,6 +177,22 @@ def verify_signature(signature: SignatureSpec, headers: Mapping[str, str], body:
         ) from exc
 
 
+class KeyUsage:
+    """When each ingest key was last used, kept in memory until the worker's next status report drains it."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+
+    def used(self, key_id: str, at: float) -> None:
+        if at > self._last.get(key_id, -math.inf):
+            self._last[key_id] = at
+
+    def drain(self) -> dict[str, float]:
+        """The keys used since the last drain, each with its latest use (epoch seconds); forgets them."""
+        drained, self._last = self._last, {}
+        return drained
+
+
 class IngestService:
     """Authenticates, limits, de-duplicates and writes events, waiting for Kafka's acknowledgement."""
 
@@ -190,6 +207,7 @@ class IngestService:
         idempotency_topic: str,
         limiter: RateLimiter | None = None,
         ready: list[asyncio.Event] | None = None,
+        usage: KeyUsage | None = None,
     ) -> None:
         self._registry = registry
         self._producer = producer
@@ -199,6 +217,7 @@ class IngestService:
         self._idempotency_topic = idempotency_topic
         self._limiter = limiter or RateLimiter()
         self._ready = ready or []
+        self.usage = usage or KeyUsage()
 
     async def handle(self, *, workspace: str, stream: str, headers: Mapping[str, str], body: bytes) -> Answer:
         try:
@@ -218,11 +237,17 @@ class IngestService:
         events = parse_events(
             content_type=content_type, body=body, max_bytes=self._max_body_bytes, max_batch=source.max_batch
         )
+        answer = await self._accept(source, key_id, events, headers)
+        if answer.status == 202 and key_id != ANONYMOUS:
+            self.usage.used(key_id, time.time())  # reported by the worker's status timer (streams/app.py)
+        return answer
+
+    async def _accept(self, source: SourceSpec, key_id: str, events: list[bytes], headers: Mapping[str, str]) -> Answer:
         idempotency_key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), "").strip()
         if not idempotency_key:
             self._limit(source, key_id, len(events))
             return await self._store(source, events, correlation_from(headers))
-        scoped = IdempotencyStore.scoped_key(workspace, stream, idempotency_key)
+        scoped = IdempotencyStore.scoped_key(source.workspace, source.stream, idempotency_key)
         async with self._idempotency.lock(scoped):
             previous = self._idempotency.get(scoped)
             if previous is not None:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from control.monitoring.models import DestinationHealth, PipelineStatsSample
+from control.streams.services import ingest_key_touch
 
 logger = logging.getLogger("switchyard.control.monitoring")
 
@@ -59,7 +60,23 @@ def worker_stats_apply(*, report: dict[str, Any]) -> int:
                 destination_id=str(destination["destination"]),
                 snapshot={**destination, "worker": worker, "at": report.get("at")},
             )
+    ingest_keys_used_apply(used=report.get("ingest_keys"))
     return len(samples)
+
+
+def ingest_keys_used_apply(*, used: Any) -> int:
+    """A worker's `ingest_keys` ({key id: epoch seconds}): each key's last_used_at moves forward. Returns keys moved."""
+    if not isinstance(used, dict):
+        return 0
+    now, moved = timezone.now(), 0
+    for key_id, at in used.items():
+        try:
+            when = datetime.fromtimestamp(float(at), tz=UTC)
+        except (TypeError, ValueError, OverflowError, OSError):
+            continue  # a malformed timestamp is skipped, not taken as "now"
+        # A worker whose clock runs ahead must not pin a key's last use in the future.
+        moved += ingest_key_touch(key_id=str(key_id), used_at=min(when, now))
+    return moved
 
 
 def status_record_apply(*, key: bytes | None, value: bytes | None) -> None:

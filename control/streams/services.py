@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
 from control.audit.services import audit_record, snapshot
@@ -224,6 +225,13 @@ def ingest_key_revoke(*, key: IngestKey, actor: Any) -> IngestKey:
     return key
 
 
-def ingest_key_touch(*, sha256: str, used_at: Any) -> None:
-    """Record that a key was used (for the workers' usage reports; not audited: it is not a change)."""
-    IngestKey.objects.filter(sha256=sha256).update(last_used_at=used_at)
+def ingest_key_touch(*, key_id: str, used_at: datetime) -> bool:
+    """Move a key's last_used_at forward to `used_at`, never back (from the workers' usage reports).
+
+    `key_id` is the id the source spec gives the key (specs.py: its pk as a string); an id that names no key
+    is ignored. Not audited: it is not a change. Returns whether a row moved.
+    """
+    if not (key_id.isascii() and key_id.isdigit() and 0 < int(key_id) < 2**63):
+        return False
+    recent = Q(last_used_at__isnull=True) | Q(last_used_at__lt=used_at)
+    return IngestKey.objects.filter(recent, pk=int(key_id)).update(last_used_at=used_at) > 0

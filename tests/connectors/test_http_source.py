@@ -1,4 +1,4 @@
-"""The HTTP source's pure parts: body checks and correlation ids."""
+"""The HTTP source's pure parts: body checks, correlation ids and key usage."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from connectors.http_source import IngestRefused, check_body, correlation_from
+from connectors.http_source import IngestRefused, KeyUsage, check_body, correlation_from
 
 LIMIT = 64
 
@@ -145,3 +145,15 @@ def test_non_json_numbers_are_refused_not_stored(body: bytes, content_type: str)
     with pytest.raises(IngestRefused) as info:
         check_body(content_type=content_type, body=body, max_bytes=LIMIT)
     assert (info.value.status, info.value.code) == (400, "invalid_json")
+
+
+def test_key_usage_keeps_each_keys_latest_use_until_drained() -> None:
+    usage = KeyUsage()
+    usage.used("1", 100.0)
+    usage.used("1", 90.0)  # an older use (a slower request finishing later) does not move it back
+    usage.used("2", 95.5)
+    usage.used("1", 120.0)
+    assert usage.drain() == {"1": 120.0, "2": 95.5}
+    assert usage.drain() == {}
+    usage.used("2", 130.0)
+    assert usage.drain() == {"2": 130.0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 import uuid
 
 import pytest
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.integration
 
 KEY = new_ingest_key()
 AUTH = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+OTHER_KEY = new_ingest_key()
 
 
 def _settings(bootstrap: str) -> Settings:
@@ -41,6 +43,10 @@ def _service(env: str, producer, ack_timeout_s: float) -> IngestService:  # type
     registry = SpecRegistry()
     keys = (IngestKeySpec(id="k", sha256=hash_ingest_key(KEY)),)
     spec = build_source_spec(env=env, workspace="acme", stream="orders", key_path="customer", ingest_keys=keys)
+    registry.apply(spec.key, dump_spec(spec))
+    # Another stream of the workspace, whose key may not write to orders (403, not 401).
+    other = (IngestKeySpec(id="other", sha256=hash_ingest_key(OTHER_KEY)),)
+    spec = build_source_spec(env=env, workspace="acme", stream="invoices", ingest_keys=other)
     registry.apply(spec.key, dump_spec(spec))
     return IngestService(
         registry=registry,
@@ -113,3 +119,39 @@ def test_ingest_answers_503_not_202_when_kafka_is_down() -> None:
     assert before.status == 202
     assert after.status == 503, "ingest acknowledged an event while Kafka was down"
     assert after.body["error"]["code"] == "kafka_unavailable"  # type: ignore[index]
+
+
+def test_an_accepted_ingest_records_its_key_and_a_refused_one_does_not(kafka_bootstrap: str) -> None:
+    env = f"it{uuid.uuid4().hex[:8]}"
+    _create_raw_topic(kafka_bootstrap, env)
+    json_type = {"Content-Type": "application/json"}
+
+    async def scenario() -> tuple[list[int], dict[str, float], list[int], dict[str, float]]:
+        producer = make_producer(_settings(kafka_bootstrap), client_id="test")
+        await producer.start()
+        try:
+            service = _service(env, producer, 10)
+            refused = [
+                (await service.handle(workspace="acme", stream="orders", headers=headers, body=b"{}")).status
+                for headers in (
+                    json_type,  # no key
+                    {**json_type, "X-API-Key": new_ingest_key()},  # unknown key
+                    {**json_type, "X-API-Key": OTHER_KEY},  # a key of another stream
+                    {**AUTH, "Content-Type": "text/plain"},  # the right key, a body it cannot take
+                )
+            ]
+            after_refused = service.usage.drain()
+            accepted = [
+                (await service.handle(workspace="acme", stream="orders", headers=AUTH, body=b"{}")).status,
+                (await service.handle(workspace="acme", stream="orders", headers=AUTH, body=b"[{}, {}]")).status,
+            ]
+            return refused, after_refused, accepted, service.usage.drain()
+        finally:
+            await producer.stop()
+
+    before = time.time()
+    refused, after_refused, accepted, used = asyncio.run(scenario())
+    assert refused == [401, 401, 403, 415]
+    assert after_refused == {}
+    assert accepted == [202, 202]
+    assert list(used) == ["k"] and before <= used["k"] <= time.time()
