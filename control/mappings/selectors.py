@@ -27,10 +27,3 @@ def mapping_version_get(*, mapping: Mapping, version: int | str) -> MappingVersi
     if found is None:
         raise NotFound(f"mapping {mapping} has no version {version}")
     return found
-
-
-def mapping_version_get_in_workspace(*, workspace: Workspace, pk: int | str) -> MappingVersion:
-    found = MappingVersion.objects.filter(mapping__workspace=workspace, pk=pk).select_related("mapping").first()
-    if found is None:
-        raise NotFound(f"mapping version {pk} not found in workspace {workspace.slug!r}")
-    return found

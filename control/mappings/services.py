@@ -10,6 +10,7 @@ from control.audit.services import audit_record, snapshot
 from control.core.exceptions import Conflict, InvalidExpression, ValidationError
 from control.core.services import model_assign
 from control.core.validation import full_clean
+from control.core.versioning import version_create
 from control.mappings.models import Mapping, MappingVersion
 from control.mappings.testing import mapping_run
 from control.workspaces.models import Workspace
@@ -54,31 +55,6 @@ def _check_sample(expression: str, sample_input: Any, expected_output: Any) -> N
         )
 
 
-def _version_add(
-    *, mapping: Mapping, expression: str, sample_input: Any, expected_output: Any, actor: Any
-) -> MappingVersion:
-    expression_check(expression)
-    _check_sample(expression, sample_input, expected_output)
-    latest = mapping.versions.order_by("-version").first()
-    version = MappingVersion(
-        mapping=mapping,
-        version=(latest.version + 1) if latest else 1,
-        expression=expression,
-        sample_input=sample_input,
-        expected_output=expected_output,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    version.save()
-    audit_record(
-        actor=actor,
-        workspace=mapping.workspace,
-        action="mapping_version.create",
-        obj=version,
-        after={"version": version.version, "expression": expression},
-    )
-    return version
-
-
 def mapping_create(
     *,
     workspace: Workspace,
@@ -94,7 +70,7 @@ def mapping_create(
         raise Conflict(f"mapping {name!r} already exists in {workspace.slug}", details={"name": ["Already exists."]})
     mapping = Mapping(workspace=workspace, name=name, description=description)
     full_clean(mapping, exclude=["workspace"])
-    expression_check(expression)
+    expression_check(expression)  # before anything is written (mapping_version_create checks it again)
     with transaction.atomic():
         mapping.save()
         audit_record(
@@ -104,7 +80,7 @@ def mapping_create(
             obj=mapping,
             after=snapshot(mapping, MAPPING_FIELDS),
         )
-        _version_add(
+        mapping_version_create(
             mapping=mapping,
             expression=expression,
             sample_input=sample_input,
@@ -117,15 +93,19 @@ def mapping_create(
 def mapping_version_create(
     *, mapping: Mapping, expression: str, actor: Any = None, sample_input: Any = None, expected_output: Any = None
 ) -> MappingVersion:
-    with transaction.atomic():
-        Mapping.objects.select_for_update().filter(pk=mapping.pk).first()
-        return _version_add(
-            mapping=mapping,
-            expression=expression,
-            sample_input=sample_input,
-            expected_output=expected_output,
-            actor=actor,
-        )
+    """The next version: it compiles, and gives the expected output for its sample if it has one."""
+    # Nothing here depends on the versions before, so it runs before the mapping row is locked.
+    expression_check(expression)
+    _check_sample(expression, sample_input, expected_output)
+    return version_create(
+        parent=mapping,
+        build=lambda _latest: MappingVersion(
+            mapping=mapping, expression=expression, sample_input=sample_input, expected_output=expected_output
+        ),
+        action="mapping_version.create",
+        audit_fields=("expression",),
+        actor=actor,
+    )
 
 
 def mapping_update(*, mapping: Mapping, actor: Any, data: dict[str, Any]) -> Mapping:

@@ -27,10 +27,3 @@ def schema_version_get(*, schema: Schema, version: int | str) -> SchemaVersion:
     if found is None:
         raise NotFound(f"schema {schema} has no version {version}")
     return found
-
-
-def schema_version_get_in_workspace(*, workspace: Workspace, pk: int | str) -> SchemaVersion:
-    found = SchemaVersion.objects.filter(schema__workspace=workspace, pk=pk).select_related("schema").first()
-    if found is None:
-        raise NotFound(f"schema version {pk} not found in workspace {workspace.slug!r}")
-    return found

@@ -10,6 +10,7 @@ from control.audit.services import audit_record, snapshot
 from control.core.exceptions import Conflict, IncompatibleSchema, ValidationError
 from control.core.services import model_assign
 from control.core.validation import full_clean
+from control.core.versioning import version_create
 from control.schemas.compatibility import compatibility_problems
 from control.schemas.models import Schema, SchemaVersion
 from control.workspaces.models import Workspace
@@ -24,36 +25,17 @@ def _check_definition(definition: Any) -> None:
         raise ValidationError(f"not a valid JSON Schema: {problems[0]}", details={"definition": problems})
 
 
-def _version_add(*, schema: Schema, definition: dict[str, Any], actor: Any) -> SchemaVersion:
-    _check_definition(definition)
-    latest = schema.versions.order_by("-version").first()
-    if latest is not None:
-        if latest.definition == definition:
-            raise Conflict(
-                f"this definition is already version {latest.version}", details={"definition": ["Unchanged."]}
-            )
-        problems = compatibility_problems(previous=latest.definition, new=definition, mode=schema.compatibility)
-        if problems:
-            raise IncompatibleSchema(
-                f"version {latest.version + 1} breaks {schema.compatibility} compatibility: "
-                + "; ".join(p.message for p in problems),
-                details={"definition": [p.message for p in problems], "problems": [p.as_dict() for p in problems]},
-            )
-    version = SchemaVersion(
-        schema=schema,
-        version=(latest.version + 1) if latest else 1,
-        definition=definition,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    version.save()
-    audit_record(
-        actor=actor,
-        workspace=schema.workspace,
-        action="schema_version.create",
-        obj=version,
-        after={"version": version.version, "definition": definition},
-    )
-    return version
+def _check_evolution(*, schema: Schema, latest: SchemaVersion, definition: dict[str, Any]) -> None:
+    """Refuse a definition that repeats the latest version or breaks the schema's compatibility mode."""
+    if latest.definition == definition:
+        raise Conflict(f"this definition is already version {latest.version}", details={"definition": ["Unchanged."]})
+    problems = compatibility_problems(previous=latest.definition, new=definition, mode=schema.compatibility)
+    if problems:
+        raise IncompatibleSchema(
+            f"version {latest.version + 1} breaks {schema.compatibility} compatibility: "
+            + "; ".join(p.message for p in problems),
+            details={"definition": [p.message for p in problems], "problems": [p.as_dict() for p in problems]},
+        )
 
 
 def schema_create(
@@ -70,7 +52,7 @@ def schema_create(
         raise Conflict(f"schema {name!r} already exists in {workspace.slug}", details={"name": ["Already exists."]})
     schema = Schema(workspace=workspace, name=name, compatibility=compatibility, description=description)
     full_clean(schema, exclude=["workspace"])
-    _check_definition(definition)
+    _check_definition(definition)  # before anything is written (schema_version_create checks it again)
     with transaction.atomic():
         schema.save()
         audit_record(
@@ -80,15 +62,22 @@ def schema_create(
             obj=schema,
             after=snapshot(schema, SCHEMA_FIELDS),
         )
-        _version_add(schema=schema, definition=definition, actor=actor)
+        schema_version_create(schema=schema, definition=definition, actor=actor)
     return schema
 
 
 def schema_version_create(*, schema: Schema, definition: dict[str, Any], actor: Any) -> SchemaVersion:
-    with transaction.atomic():
-        # Lock the schema row so two concurrent versions cannot both become "latest + 1".
-        Schema.objects.select_for_update().filter(pk=schema.pk).first()
-        return _version_add(schema=schema, definition=definition, actor=actor)
+    """The next version: a valid JSON Schema, different from the latest and within the compatibility mode."""
+    _check_definition(definition)
+
+    def checked(latest: SchemaVersion | None) -> SchemaVersion:
+        if latest is not None:
+            _check_evolution(schema=schema, latest=latest, definition=definition)
+        return SchemaVersion(schema=schema, definition=definition)
+
+    return version_create(
+        parent=schema, build=checked, action="schema_version.create", audit_fields=("definition",), actor=actor
+    )
 
 
 def schema_update(*, schema: Schema, actor: Any, data: dict[str, Any]) -> Schema:
