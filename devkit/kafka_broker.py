@@ -220,7 +220,11 @@ def _cluster_id() -> str:
     # KRaft wants a base64url-encoded 16-byte UUID, as `kafka-storage random-uuid` prints.
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # Like Kafka's own Uuid.randomUuid(), never one starting with "-": the storage tool would read it as an
+    # option ("--cluster-id: expected one argument"), which failed one broker start in 64.
+    while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+        pass
+    return cluster_id
 
 
 def main(argv: list[str] | None = None) -> int:
