@@ -1,7 +1,9 @@
 """How far a consumer group is behind on a topic, from its committed offsets.
 
-The replay stage asks before each replayed record, so answers are cached for a moment: one
-admin round trip a second per (group, topic), however fast the job runs. Between two
+The replay stage asks before each replayed record, so answers are cached for a moment: at most
+five admin round trips a second per (group, topic), however fast the job runs. The cache is short
+because a waiting job goes on only when a measurement shows the group caught up (measured: with a
+1 s cache, a job at a 200-record limit replayed 167 ev/s; the pipeline could take 600). Between two
 measurements the replay adds what it produced itself (`produced`), so the estimate never
 lags behind the replay's own output and a job stops right at its limit.
 """
@@ -33,7 +35,7 @@ class GroupLag:
         *,
         admin: AIOKafkaAdminClient,
         offsets_reader: AIOKafkaConsumer,
-        max_age_s: float = 1.0,
+        max_age_s: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._admin = admin

@@ -95,7 +95,7 @@ class ReplayCommand:
     rate_per_s: float = 100.0
     # The job waits while the live consumer group it feeds is more than this many records behind, so live
     # events never queue behind more than about this many replayed ones.
-    live_lag_limit: int = 1000
+    live_lag_limit: int = 200
 
     def to_json(self) -> bytes:
         doc = asdict(self)

@@ -35,7 +35,7 @@ logger = logging.getLogger("switchyard.replay")
 
 CHECKPOINT_EVERY = 200  # records, or
 CHECKPOINT_EVERY_S = 2.0  # seconds, whichever comes first: progress stays visible while a job runs
-LIVE_WAIT_POLL_S = 0.5
+LIVE_WAIT_POLL_S = 0.1  # a waiting job goes on within about this of the live group catching up
 
 Sent = tuple["asyncio.Future[Any]", Record]  # a send in flight, and the DLQ record it replays
 
