@@ -19,11 +19,17 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import delivery, ingest, latency, transform
+from bench import delivery, ingest, latency, replay_live, transform
 from bench.common import Result, add_arguments, context, stop_on_sigterm, table
 from devkit.kafka_broker import KAFKA_VERSION
 
-BENCHES = {"ingest": ingest.run, "transform": transform.run, "delivery": delivery.run, "latency": latency.run}
+BENCHES = {
+    "ingest": ingest.run,
+    "transform": transform.run,
+    "delivery": delivery.run,
+    "latency": latency.run,
+    "replay_live": replay_live.run,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
