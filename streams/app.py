@@ -103,10 +103,10 @@ class DataPlane(Service):
 
     async def on_start(self) -> None:
         # aiokafka clients bind to the running loop, so they are made here rather than at import.
-        await self._ensure_internal_topics()
-        # Kept for /readyz: a metadata round trip says whether Kafka answers now, not just at start.
+        # One admin client for the worker's life: topics at start, /readyz, and the replay stage's lag reads.
         self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
         await self.admin.start()
+        await self._ensure_internal_topics(self.admin)
         self.producer = make_producer(settings, client_id=f"{settings.worker_id}-producer")
         await self.producer.start()
         await self.sink.setup()
@@ -141,29 +141,25 @@ class DataPlane(Service):
             return False
         return True
 
-    async def _ensure_internal_topics(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-        await admin.start()
-        try:
-            compact = {"cleanup.policy": "compact"}
-            window_ms = str(int(settings.idempotency_window_s * 1000))
-            wanted = {  # name: (partitions, config)
-                IDEMPOTENCY_TOPIC: (3, {"cleanup.policy": "compact,delete", "retention.ms": window_ms}),
-                STATUS_TOPIC: (1, compact),
-                REPLAY_COMMANDS_TOPIC: (3, compact),
-                REPLAY_PROGRESS_TOPIC: (1, compact),
-            }
-            topics = [
-                NewTopic(name, num_partitions=n, replication_factor=settings.replication_factor, topic_configs=config)
-                for name, (n, config) in wanted.items()
-            ]
-            existing = set(await admin.list_topics())
-            missing = [t for t in topics if t.name not in existing]
-            if missing:
-                with contextlib.suppress(TopicAlreadyExistsError):  # another worker made it first
-                    await admin.create_topics(missing)
-        finally:
-            await admin.close()
+    @staticmethod
+    async def _ensure_internal_topics(admin: AIOKafkaAdminClient) -> None:
+        compact = {"cleanup.policy": "compact"}
+        window_ms = str(int(settings.idempotency_window_s * 1000))
+        wanted = {  # name: (partitions, config)
+            IDEMPOTENCY_TOPIC: (3, {"cleanup.policy": "compact,delete", "retention.ms": window_ms}),
+            STATUS_TOPIC: (1, compact),
+            REPLAY_COMMANDS_TOPIC: (3, compact),
+            REPLAY_PROGRESS_TOPIC: (1, compact),
+        }
+        topics = [
+            NewTopic(name, num_partitions=n, replication_factor=settings.replication_factor, topic_configs=config)
+            for name, (n, config) in wanted.items()
+        ]
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t.name not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker made it first
+                await admin.create_topics(missing)
 
     def _apply_progress(self, key: bytes | None, value: bytes | None) -> None:
         if key and value:
@@ -255,9 +251,8 @@ class DataPlane(Service):
     async def _replay(self) -> None:
         await self.progress_follower.caught_up.wait()  # know which jobs already finished
         group = f"switchyard-{settings.env}-replay"
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        assert self.admin is not None, "on_start made it"
         offsets_reader = make_reader(settings, client_id=f"{settings.worker_id}-replay-lag")
-        await admin.start()
         await offsets_reader.start()
         stage = ReplayStage(
             commands_topic=REPLAY_COMMANDS_TOPIC,
@@ -271,13 +266,12 @@ class DataPlane(Service):
             worker_id=settings.worker_id,
             env=settings.env,
             registry=self.registry,
-            group_lag=GroupLag(admin=admin, offsets_reader=offsets_reader),
+            group_lag=GroupLag(admin=self.admin, offsets_reader=offsets_reader),
         )
         try:
             await stage.run()
         finally:
             await offsets_reader.stop()
-            await admin.close()
 
     @Service.timer(60.0)
     async def _expire_idempotency(self) -> None:
